@@ -1,0 +1,91 @@
+/**
+ * The command line, read with yargs: every option, its default and its
+ * check, in one place.
+ */
+
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import yargs from 'yargs';
+import { DEFAULT_OPTIONS, type ServerOptions } from './http/server.js';
+
+/** Everything the command line decides. */
+export interface CommandLine {
+  /** Directory served under `/files/`, absolute; `undefined` when not given. */
+  directory: string | undefined;
+  /** TCP port, 0 meaning "any free port". */
+  port: number;
+  /** Address to bind; `::` accepts IPv6 and IPv4 alike. */
+  host: string;
+  server: ServerOptions;
+}
+
+function existingDirectory(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw new Error(`--${name} needs a directory path`);
+  let isDir = false;
+  try {
+    isDir = statSync(value).isDirectory();
+  } catch {
+    throw new Error(`--${name} ${value}: no such directory`);
+  }
+  if (!isDir) throw new Error(`--${name} ${value}: not a directory`);
+  return path.resolve(value);
+}
+
+function positiveInteger(name: string, value: unknown, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`--${name} must be a whole number from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Parses `argv` (without the `node script` prefix).
+ * @returns the parsed command line.
+ * @throws Error with one line of explanation on a bad option or value;
+ *   `--help` and `--version` print and exit inside yargs.
+ */
+export function parseCommandLine(argv: string[]): CommandLine {
+  const d = DEFAULT_OPTIONS;
+  const args = yargs(argv)
+    .scriptName('your_program.sh')
+    .usage('$0 [options]\n\nAn HTTP/1.1 server written from TCP up. Listens on port 4221 by default.')
+    .option('directory', { type: 'string', describe: 'Directory served and written under /files/' })
+    .option('port', { type: 'number', default: 4221, describe: 'TCP port to listen on (1-65535; 0 picks a free port)' })
+    .option('host', { type: 'string', default: '::', describe: 'Address to bind; :: serves IPv6 and IPv4' })
+    .option('max-target-length', { type: 'number', default: d.maxTargetLength, describe: 'Longest request-target in bytes (else 414)' })
+    .option('max-header-size', { type: 'number', default: d.maxHeaderSize, describe: 'Largest header section in bytes (else 431)' })
+    .option('max-header-count', { type: 'number', default: d.maxHeaderCount, describe: 'Most header fields per request (else 431)' })
+    .option('max-body-size', { type: 'number', default: d.maxBodySize, describe: 'Largest request content in bytes (else 413)' })
+    .option('headers-timeout', { type: 'number', default: d.headersTimeout, describe: 'Milliseconds to receive a header section (else 408)' })
+    .option('keep-alive-timeout', { type: 'number', default: d.keepAliveTimeout, describe: 'Milliseconds an idle connection stays open' })
+    .option('body-timeout', { type: 'number', default: d.bodyTimeout, describe: 'Longest pause in milliseconds while content is sent or received' })
+    .example('$0', 'serve on port 4221')
+    .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
+    .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .exitProcess(true)
+    .fail((msg, err) => {
+      throw err ?? new Error(msg);
+    })
+    .parseSync();
+
+  return {
+    directory: existingDirectory('directory', args.directory),
+    port: positiveInteger('port', args.port, 0, 65535),
+    host: args.host,
+    server: {
+      maxTargetLength: positiveInteger('max-target-length', args['max-target-length']),
+      maxHeaderSize: positiveInteger('max-header-size', args['max-header-size']),
+      maxHeaderCount: positiveInteger('max-header-count', args['max-header-count']),
+      maxBodySize: positiveInteger('max-body-size', args['max-body-size'], 0),
+      headersTimeout: positiveInteger('headers-timeout', args['headers-timeout']),
+      keepAliveTimeout: positiveInteger('keep-alive-timeout', args['keep-alive-timeout']),
+      bodyTimeout: positiveInteger('body-timeout', args['body-timeout']),
+    },
+  };
+}

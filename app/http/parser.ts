@@ -1,0 +1,556 @@
+/**
+ * The HTTP/1.1 request parser (RFC 9112): sans-I/O and incremental.
+ *
+ * Bytes go in with {@link RequestParser.push} in pieces of any size; events
+ * come out of {@link RequestParser.next} one at a time: a request head, body
+ * data, end of message. `null` means "need more bytes". It never touches a
+ * socket and never allocates per byte: lines are found with `indexOf` and
+ * checked against lookup tables.
+ *
+ * Line endings (RFC 9112 §2.2): every line must end in CRLF. The RFC lets a
+ * recipient accept a bare LF; we do not, because a parser that accepts what
+ * another in the chain rejects is how requests get smuggled. A bare LF or a
+ * bare CR anywhere in the head or chunked framing is answered 400.
+ */
+
+import { HttpError } from './errors.js';
+import { Fields } from './fields.js';
+import { FIELD_VALUE_CHAR, HEX_VALUE, TARGET_CHAR, TCHAR, splitList } from './grammar.js';
+
+/** Size limits the parser enforces, in bytes unless named otherwise. */
+export interface ParserLimits {
+  /** Longest request-target accepted; longer is 414 (RFC 9112 §3). */
+  maxTargetLength: number;
+  /** Largest header section, request-line included; larger is 431 (RFC 6585 §5). */
+  maxHeaderSize: number;
+  /** Most field lines in the header section; more is 431. */
+  maxHeaderCount: number;
+  /** Largest request content, either framing; larger is 413 (RFC 9110 §15.5.14). */
+  maxBodySize: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ParserLimits> = {
+  maxTargetLength: 8 * 1024,
+  maxHeaderSize: 16 * 1024,
+  maxHeaderCount: 100,
+  maxBodySize: 2 * 1024 * 1024 * 1024,
+};
+
+/** Longest chunk-size line (size plus chunk extensions) we buffer, in bytes. */
+const MAX_CHUNK_LINE = 4096;
+/** Most hex digits in a chunk-size: 13 hex digits already exceed 2^52. */
+const MAX_CHUNK_SIZE_DIGITS = 13;
+/** Empty lines tolerated before a request-line (RFC 9112 §2.2 "at least one"). */
+const MAX_LEADING_EMPTY_LINES = 8;
+
+/** How the request's content is delimited (RFC 9112 §6.3). */
+export type BodyFraming = 'none' | 'content-length' | 'chunked';
+
+/** The request-target forms of RFC 9112 §3.2. */
+export type TargetForm = 'origin' | 'absolute' | 'authority' | 'asterisk';
+
+/** A parsed request-line and header section. */
+export interface RequestHead {
+  /** The method token, case-sensitive (RFC 9110 §9.1), e.g. `"GET"`. */
+  method: string;
+  /** The request-target exactly as received. */
+  target: string;
+  targetForm: TargetForm;
+  /** The path component, still percent-encoded; `"*"` for asterisk-form,
+   *  the authority itself for authority-form. Always starts with `/` for
+   *  origin- and absolute-form. */
+  path: string;
+  /** The query component without `?`, still percent-encoded; `""` if none. */
+  query: string;
+  /** HTTP-version minor number: 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  minorVersion: 0 | 1;
+  fields: Fields;
+  framing: BodyFraming;
+  /** Content length in bytes when framing is `content-length`, else 0. */
+  contentLength: number;
+  /** Whether the client lets the connection persist after this exchange
+   *  (RFC 9112 §9.3): HTTP/1.1 unless `close`, HTTP/1.0 only with `keep-alive`. */
+  keepAlive: boolean;
+  /** `Expect: 100-continue` was sent (RFC 9110 §10.1.1). */
+  expectContinue: boolean;
+}
+
+/**
+ * An event produced by {@link RequestParser.next}. A request with content
+ * yields `head`, then `data` events, then `end`; a request without content
+ * (no framing, or `Content-Length: 0`) is complete at its `head`.
+ */
+export type ParseEvent =
+  | { readonly type: 'head'; readonly head: RequestHead }
+  | { readonly type: 'data'; readonly data: Buffer }
+  | { readonly type: 'end' };
+
+const END: ParseEvent = Object.freeze({ type: 'end' });
+const EMPTY = Buffer.alloc(0);
+
+const enum State {
+  Head,
+  BodyLength,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  EndPending,
+  Dead,
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
+
+/** Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2). */
+const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?$/;
+/** absolute-form: scheme "://" authority path-abempty [ "?" query ] (RFC 9112 §3.2.2). */
+const ABSOLUTE_RE = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/([^/?]*)(\/[^?]*)?(?:\?(.*))?$/;
+
+/**
+ * Incremental request parser for one connection. Feed it bytes with
+ * {@link push}; pull events with {@link next} until it returns `null`.
+ * A protocol error is thrown from `next()` as an {@link HttpError} (400,
+ * 413, 414, 431, 501, 505); after that the parser is dead and the
+ * connection must answer and close.
+ */
+export class RequestParser {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  private state = State.Head;
+  private readonly limits: ParserLimits;
+
+  // Head in progress.
+  private headBytes = 0;
+  private emptyLines = 0;
+  private head: RequestHead | null = null;
+  private fields: Fields | null = null;
+  private hostCount = 0;
+
+  // Body in progress.
+  private remaining = 0;
+  private bodyBytes = 0;
+  private trailerBytes = 0;
+
+  constructor(limits: Partial<ParserLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Appends bytes received from the peer. The parser keeps a reference to
+   *  `chunk` (no copy) until it has consumed it. */
+  push(chunk: Buffer): void {
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+    }
+    this.pos = 0;
+  }
+
+  /** Bytes received but not yet consumed by an event. */
+  get buffered(): number {
+    return this.buf.length - this.pos;
+  }
+
+  /** True between messages: no byte of the next request has been consumed
+   *  or buffered. Used to tell an idle connection from a slow request. */
+  get idle(): boolean {
+    return this.state === State.Head && this.headBytes === 0 && this.pos >= this.buf.length;
+  }
+
+  /** True while a request's content is being read. */
+  get inBody(): boolean {
+    return this.state !== State.Head && this.state !== State.Dead;
+  }
+
+  /**
+   * Returns the next event, or `null` when more bytes are needed.
+   * @throws HttpError on any violation of RFC 9112; the parser is dead after.
+   */
+  next(): ParseEvent | null {
+    try {
+      switch (this.state) {
+        case State.Head:
+          return this.parseHead();
+        case State.BodyLength:
+          return this.readLengthBody();
+        case State.ChunkSize:
+        case State.ChunkData:
+        case State.ChunkDataEnd:
+        case State.Trailers:
+          return this.readChunked();
+        case State.EndPending:
+          this.state = State.Head;
+          return END;
+        case State.Dead:
+          return null;
+      }
+    } catch (e) {
+      this.state = State.Dead;
+      throw e;
+    }
+  }
+
+  // ---- head -------------------------------------------------------------
+
+  private parseHead(): ParseEvent | null {
+    const buf = this.buf;
+    const limits = this.limits;
+    for (;;) {
+      const start = this.pos;
+      const lf = buf.indexOf(LF, start);
+      if (lf === -1) {
+        this.checkPartialLine(buf.length - start);
+        return null;
+      }
+      const lineBytes = lf + 1 - start;
+      this.headBytes += lineBytes;
+      if (this.headBytes > limits.maxHeaderSize && this.head !== null) {
+        throw new HttpError(431, 'header section too large');
+      }
+      if (lf === start || buf[lf - 1] !== CR) throw new HttpError(400, 'bare LF: lines must end in CRLF');
+      const end = lf - 1; // index of CR
+      this.pos = lf + 1;
+      if (this.head === null) {
+        if (end === start) {
+          // Empty line before the request-line (RFC 9112 §2.2).
+          if (++this.emptyLines > MAX_LEADING_EMPTY_LINES) throw new HttpError(400, 'too many empty lines');
+          this.headBytes = 0;
+          continue;
+        }
+        this.parseRequestLine(buf, start, end);
+        continue;
+      }
+      if (end === start) return this.finishHead();
+      this.parseFieldLine(buf, start, end, this.fields!, true);
+    }
+  }
+
+  /** Rejects a line that has grown too long without its LF. */
+  private checkPartialLine(partial: number): void {
+    const limits = this.limits;
+    if (this.head === null) {
+      if (partial > limits.maxTargetLength + 64) {
+        // Past the method: the target is what is too long.
+        const sp = this.buf.indexOf(SP, this.pos);
+        if (sp !== -1 && sp - this.pos < 64) throw new HttpError(414, 'request-target too long');
+        throw new HttpError(400, 'request-line too long');
+      }
+    } else if (this.headBytes + partial > limits.maxHeaderSize) {
+      throw new HttpError(431, 'header section too large');
+    }
+  }
+
+  private parseRequestLine(buf: Buffer, start: number, end: number): void {
+    // method = token
+    let i = start;
+    while (i < end && TCHAR[buf[i]!] === 1) i++;
+    if (i === start || buf[i] !== SP) throw new HttpError(400, 'malformed method');
+    const method = buf.toString('latin1', start, i);
+    // request-target: visible ASCII up to the next SP
+    const tStart = ++i;
+    while (i < end && TARGET_CHAR[buf[i]!] === 1) i++;
+    if (i === tStart || buf[i] !== SP) throw new HttpError(400, 'malformed request-target');
+    if (i - tStart > this.limits.maxTargetLength) throw new HttpError(414, 'request-target too long');
+    const target = buf.toString('latin1', tStart, i);
+    // HTTP-version = "HTTP/" DIGIT "." DIGIT, exactly to the CR
+    const v = i + 1;
+    if (end - v !== 8) throw new HttpError(400, 'malformed HTTP-version');
+    const d1 = buf[v + 5]!;
+    const d2 = buf[v + 7]!;
+    if (
+      buf[v] !== 0x48 || buf[v + 1] !== 0x54 || buf[v + 2] !== 0x54 || buf[v + 3] !== 0x50 ||
+      buf[v + 4] !== 0x2f || buf[v + 6] !== 0x2e || d1 < 0x30 || d1 > 0x39 || d2 < 0x30 || d2 > 0x39
+    ) {
+      throw new HttpError(400, 'malformed HTTP-version');
+    }
+    let minor: 0 | 1;
+    if (d1 === 0x31 && d2 === 0x31) minor = 1;
+    else if (d1 === 0x31 && d2 === 0x30) minor = 0;
+    else throw new HttpError(505, `HTTP/${String.fromCharCode(d1)}.${String.fromCharCode(d2)} is not supported`);
+
+    const head: RequestHead = {
+      method,
+      target,
+      targetForm: 'origin',
+      path: target,
+      query: '',
+      minorVersion: minor,
+      fields: new Fields(),
+      framing: 'none',
+      contentLength: 0,
+      keepAlive: minor === 1,
+      expectContinue: false,
+    };
+    parseTarget(head);
+    this.head = head;
+    this.fields = head.fields;
+    this.hostCount = 0;
+  }
+
+  /**
+   * field-line = field-name ":" OWS field-value OWS (RFC 9112 §5).
+   * Rejects whitespace before the colon, obs-fold, a non-token name and
+   * CTLs (NUL, bare CR) in the value, all with 400.
+   */
+  private parseFieldLine(buf: Buffer, start: number, end: number, into: Fields, isHeader: boolean): void {
+    const c0 = buf[start]!;
+    if (c0 === SP || c0 === HTAB) throw new HttpError(400, 'obs-fold or whitespace before a field line');
+    let i = start;
+    while (i < end && TCHAR[buf[i]!] === 1) i++;
+    if (buf[i] !== COLON) {
+      const c = buf[i];
+      if (c === SP || c === HTAB) throw new HttpError(400, 'whitespace between field-name and colon');
+      if (i === end) throw new HttpError(400, 'field line without a colon');
+      throw new HttpError(400, 'field-name is not a token');
+    }
+    if (i === start) throw new HttpError(400, 'empty field-name');
+    const name = buf.toString('latin1', start, i).toLowerCase();
+    i++;
+    while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+    const vStart = i;
+    let vEnd = vStart;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (FIELD_VALUE_CHAR[c] === 0) {
+        throw new HttpError(400, c === CR ? 'bare CR in field value' : 'control character in field value');
+      }
+      if (c !== SP && c !== HTAB) vEnd = i + 1;
+    }
+    if (isHeader) {
+      if (into.size >= this.limits.maxHeaderCount) throw new HttpError(431, 'too many header fields');
+      if (name === 'host') this.hostCount++;
+    }
+    into.append(name, buf.toString('latin1', vStart, vEnd));
+  }
+
+  /** Applies RFC 9112 §6.3 and §9.3 to a complete header section. */
+  private finishHead(): ParseEvent {
+    const head = this.head!;
+    const fields = head.fields;
+    this.head = null;
+    this.fields = null;
+    this.headBytes = 0;
+    this.emptyLines = 0;
+
+    if (head.minorVersion === 1 && this.hostCount !== 1) {
+      throw new HttpError(400, this.hostCount === 0 ? 'missing Host header field' : 'more than one Host header field');
+    }
+    if (this.hostCount > 1) throw new HttpError(400, 'more than one Host header field');
+    if (this.hostCount === 1 && !HOST_RE.test(fields.get('host')!)) throw new HttpError(400, 'invalid Host');
+
+    const connection = fields.get('connection');
+    if (connection !== undefined) {
+      for (const opt of splitList(connection.toLowerCase())) {
+        if (opt === 'close') head.keepAlive = false;
+        else if (opt === 'keep-alive' && head.minorVersion === 0) head.keepAlive = true;
+      }
+    }
+
+    const expect = fields.get('expect');
+    if (expect !== undefined) {
+      if (expect.toLowerCase() !== '100-continue') throw new HttpError(417, 'only "100-continue" is understood');
+      head.expectContinue = head.minorVersion === 1;
+    }
+
+    const te = fields.get('transfer-encoding');
+    const cl = fields.get('content-length');
+    if (te !== undefined) {
+      if (cl !== undefined) throw new HttpError(400, 'both Transfer-Encoding and Content-Length');
+      if (head.minorVersion === 0) throw new HttpError(400, 'Transfer-Encoding in an HTTP/1.0 request');
+      const codings = splitList(te.toLowerCase());
+      const last = codings[codings.length - 1];
+      if (last === undefined) throw new HttpError(400, 'empty Transfer-Encoding');
+      // Only a final "chunked" delimits the content (RFC 9112 §6.3 item 4).
+      if (last !== 'chunked') throw new HttpError(400, 'Transfer-Encoding does not end in chunked');
+      if (codings.indexOf('chunked') !== codings.length - 1) throw new HttpError(400, 'chunked applied more than once');
+      for (const c of codings) {
+        if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(c)) throw new HttpError(400, 'malformed transfer-coding');
+      }
+      // We decode no transfer-coding other than chunked (RFC 9112 §6.1).
+      if (codings.length > 1) throw new HttpError(501, `transfer-coding "${codings[0]}" is not implemented`);
+      head.framing = 'chunked';
+      this.bodyBytes = 0;
+      this.state = State.ChunkSize;
+    } else if (cl !== undefined) {
+      head.contentLength = parseContentLength(cl);
+      if (head.contentLength > this.limits.maxBodySize) {
+        throw new HttpError(413, `content larger than ${this.limits.maxBodySize} bytes`);
+      }
+      head.framing = 'content-length';
+      if (head.contentLength > 0) {
+        this.remaining = head.contentLength;
+        this.state = State.BodyLength;
+      }
+    }
+    return { type: 'head', head };
+  }
+
+  // ---- content ------------------------------------------------------------
+
+  private readLengthBody(): ParseEvent | null {
+    const avail = this.buf.length - this.pos;
+    if (avail === 0) return null;
+    const n = avail < this.remaining ? avail : this.remaining;
+    const data = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    this.remaining -= n;
+    if (this.remaining === 0) this.state = State.EndPending;
+    return { type: 'data', data };
+  }
+
+  /** chunked-body (RFC 9112 §7.1). */
+  private readChunked(): ParseEvent | null {
+    const buf = this.buf;
+    for (;;) {
+      switch (this.state) {
+        case State.ChunkSize: {
+          const lf = buf.indexOf(LF, this.pos);
+          if (lf === -1) {
+            if (buf.length - this.pos > MAX_CHUNK_LINE) throw new HttpError(400, 'chunk-size line too long');
+            return null;
+          }
+          if (lf - this.pos + 1 > MAX_CHUNK_LINE) throw new HttpError(400, 'chunk-size line too long');
+          if (lf === this.pos || buf[lf - 1] !== CR) throw new HttpError(400, 'bare LF in chunked framing');
+          const size = parseChunkSizeLine(buf, this.pos, lf - 1);
+          this.pos = lf + 1;
+          if (size === 0) {
+            this.trailerBytes = 0;
+            this.state = State.Trailers;
+            continue;
+          }
+          this.bodyBytes += size;
+          if (this.bodyBytes > this.limits.maxBodySize) {
+            throw new HttpError(413, `content larger than ${this.limits.maxBodySize} bytes`);
+          }
+          this.remaining = size;
+          this.state = State.ChunkData;
+          continue;
+        }
+        case State.ChunkData: {
+          const avail = buf.length - this.pos;
+          if (avail === 0) return null;
+          const n = avail < this.remaining ? avail : this.remaining;
+          const data = buf.subarray(this.pos, this.pos + n);
+          this.pos += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = State.ChunkDataEnd;
+          return { type: 'data', data };
+        }
+        case State.ChunkDataEnd: {
+          if (buf.length - this.pos < 2) {
+            if (buf.length > this.pos && buf[this.pos] !== CR) throw new HttpError(400, 'missing CRLF after chunk-data');
+            return null;
+          }
+          if (buf[this.pos] !== CR || buf[this.pos + 1] !== LF) throw new HttpError(400, 'missing CRLF after chunk-data');
+          this.pos += 2;
+          this.state = State.ChunkSize;
+          continue;
+        }
+        case State.Trailers: {
+          const lf = buf.indexOf(LF, this.pos);
+          if (lf === -1) {
+            if (this.trailerBytes + buf.length - this.pos > this.limits.maxHeaderSize) {
+              throw new HttpError(431, 'trailer section too large');
+            }
+            return null;
+          }
+          this.trailerBytes += lf + 1 - this.pos;
+          if (this.trailerBytes > this.limits.maxHeaderSize) throw new HttpError(431, 'trailer section too large');
+          if (lf === this.pos || buf[lf - 1] !== CR) throw new HttpError(400, 'bare LF in trailer section');
+          const start = this.pos;
+          this.pos = lf + 1;
+          if (lf - 1 === start) {
+            this.state = State.Head;
+            return END;
+          }
+          // Trailer fields are checked like header fields, then discarded
+          // (RFC 9110 §6.5.1 lets a recipient do so).
+          this.parseFieldLine(buf, start, lf - 1, new Fields(), false);
+          continue;
+        }
+        default:
+          return null;
+      }
+    }
+  }
+}
+
+/**
+ * Content-Length = 1*DIGIT (RFC 9110 §8.6). A list of identical values
+ * (from repeated lines or commas) is folded to one; anything else is 400.
+ * @returns the length in bytes.
+ * @throws HttpError 400 on signs, spaces inside, hex, empty or differing values.
+ */
+export function parseContentLength(value: string): number {
+  let result = -1;
+  for (const part of value.split(',')) {
+    const v = part.replace(/^[ \t]+|[ \t]+$/g, '');
+    if (!/^[0-9]{1,15}$/.test(v)) throw new HttpError(400, 'invalid Content-Length');
+    const n = Number(v);
+    if (result !== -1 && n !== result) throw new HttpError(400, 'conflicting Content-Length values');
+    result = n;
+  }
+  return result;
+}
+
+/**
+ * chunk-size [ chunk-ext ] between `start` and the CR at `end`
+ * (RFC 9112 §7.1, §7.1.1). Extensions are checked and ignored.
+ * @returns the chunk size in bytes.
+ * @throws HttpError 400 on a missing or non-hex size, overflow, or a
+ *   malformed extension.
+ */
+function parseChunkSizeLine(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  let size = 0;
+  while (i < end) {
+    const h = HEX_VALUE[buf[i]!]!;
+    if (h < 0) break;
+    if (i - start >= MAX_CHUNK_SIZE_DIGITS) throw new HttpError(400, 'chunk-size too large');
+    size = size * 16 + h;
+    i++;
+  }
+  if (i === start) throw new HttpError(400, 'invalid chunk-size');
+  if (i === end) return size;
+  // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+  const ext = buf.toString('latin1', i, end);
+  if (!CHUNK_EXT_RE.test(ext)) throw new HttpError(400, 'malformed chunk extension');
+  return size;
+}
+
+const TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+const QUOTED = '"(?:[\\t !#-\\[\\]-~\\x80-\\xff]|\\\\[\\t -~\\x80-\\xff])*"';
+const CHUNK_EXT_RE = new RegExp(`^(?:[ \\t]*;[ \\t]*${TOKEN}(?:[ \\t]*=[ \\t]*(?:${TOKEN}|${QUOTED}))?)+$`);
+
+/** Sets `path`, `query` and `targetForm` from `head.target` (RFC 9112 §3.2). */
+function parseTarget(head: RequestHead): void {
+  const target = head.target;
+  const c0 = target.charCodeAt(0);
+  if (target.includes('#')) throw new HttpError(400, 'fragment in request-target');
+  if (c0 === 0x2f /* / */) {
+    const q = target.indexOf('?');
+    if (q !== -1) {
+      head.path = target.slice(0, q);
+      head.query = target.slice(q + 1);
+    }
+    return;
+  }
+  if (target === '*') {
+    if (head.method !== 'OPTIONS') throw new HttpError(400, 'asterisk-form is only for OPTIONS');
+    head.targetForm = 'asterisk';
+    return;
+  }
+  if (head.method === 'CONNECT') {
+    head.targetForm = 'authority';
+    return;
+  }
+  const m = ABSOLUTE_RE.exec(target);
+  if (m === null) throw new HttpError(400, 'malformed request-target');
+  head.targetForm = 'absolute';
+  head.path = m[2] ?? '/';
+  head.query = m[3] ?? '';
+}

@@ -1,0 +1,116 @@
+/**
+ * Responses as handlers build them, and their serialization to the wire
+ * (RFC 9112 §4, §6).
+ */
+
+import type { Readable } from 'node:stream';
+import { statusHasNoContent, statusLine } from './status.js';
+
+/**
+ * Content produced while it is sent: a file, a compressor's output.
+ * `open` is called only when the body is really sent (never for `HEAD`),
+ * so a file is not even opened to answer `HEAD`.
+ */
+export interface StreamBody {
+  /** Length in bytes when known in advance; unknown lengths are sent
+   *  chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 ones. */
+  readonly length?: number;
+  open(): Readable;
+}
+
+/** Response content: bytes, UTF-8 text, or a stream. */
+export type Body = Buffer | string | StreamBody;
+
+/** Header fields to send, field-name → field-value, names as written. */
+export type HeaderFields = Record<string, string>;
+
+/**
+ * A response a handler returns. The engine adds the framing fields
+ * (`Content-Length` or `Transfer-Encoding`) and `Connection`; a handler
+ * sets neither.
+ */
+export interface Response {
+  status: number;
+  headers?: HeaderFields;
+  body?: Body;
+}
+
+/** A request handler: may answer synchronously (the fast path) or later. */
+export type Handler<Req> = (req: Req) => Response | Promise<Response>;
+
+/** True when `body` is a {@link StreamBody}. */
+export function isStreamBody(body: Body | undefined): body is StreamBody {
+  return body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body);
+}
+
+/** The length in bytes of a non-stream body. */
+export function bodyLength(body: Buffer | string | undefined): number {
+  if (body === undefined) return 0;
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+}
+
+/** How the engine delimits a response's content (RFC 9112 §6.3). */
+export type ResponseFraming =
+  | { readonly kind: 'length'; readonly length: number }
+  | { readonly kind: 'chunked' }
+  | { readonly kind: 'close' }
+  | { readonly kind: 'none' };
+
+/**
+ * Serializes the status-line and header section, framing fields and
+ * `Connection` included, ending with the empty line.
+ * @param close send `Connection: close`.
+ * @param keepAlive10 send `Connection: keep-alive` (an HTTP/1.0 client
+ *   that asked to keep the connection, RFC 9112 §9.3).
+ * @returns the head as a latin1 string.
+ * @throws Error if a field-value contains CR or LF (header injection).
+ */
+export function serializeHead(
+  status: number,
+  headers: HeaderFields | undefined,
+  framing: ResponseFraming,
+  close: boolean,
+  keepAlive10: boolean,
+): string {
+  let head = statusLine(status);
+  if (headers !== undefined) {
+    for (const name in headers) {
+      const value = headers[name]!;
+      if (value.indexOf('\r') !== -1 || value.indexOf('\n') !== -1) {
+        throw new Error(`CR or LF in the value of response field ${name}`);
+      }
+      head += `${name}: ${value}\r\n`;
+    }
+  }
+  if (framing.kind === 'length') {
+    if (!statusHasNoContent(status)) head += `Content-Length: ${framing.length}\r\n`;
+  } else if (framing.kind === 'chunked') {
+    head += 'Transfer-Encoding: chunked\r\n';
+  }
+  if (close) head += 'Connection: close\r\n';
+  else if (keepAlive10) head += 'Connection: keep-alive\r\n';
+  return head + '\r\n';
+}
+
+/**
+ * Head and content in one Buffer, so that a small response leaves in one
+ * write (and one TCP segment).
+ */
+export function joinHeadAndBody(head: string, body: Buffer | string | undefined): Buffer {
+  const headLength = head.length;
+  if (body === undefined) return Buffer.from(head, 'latin1');
+  const bodyBytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  const out = Buffer.allocUnsafe(headLength + bodyBytes);
+  out.write(head, 0, 'latin1');
+  if (typeof body === 'string') out.write(body, headLength, 'utf8');
+  else body.copy(out, headLength);
+  return out;
+}
+
+/** The chunk-size line preceding a chunk of `n` bytes (RFC 9112 §7.1). */
+export function chunkHeader(n: number): string {
+  return `${n.toString(16)}\r\n`;
+}
+
+/** The last-chunk and empty trailer section that end a chunked body. */
+export const LAST_CHUNK = '0\r\n\r\n';

@@ -1,0 +1,63 @@
+/**
+ * The composition root: read the command line, build the server from the
+ * stages in challenge order, listen on port 4221 (IPv6 and IPv4).
+ */
+
+import { hideBin } from 'yargs/helpers';
+import { parseCommandLine, type CommandLine } from './cli.js';
+import { type Route, Router, withFilters } from './http/router.js';
+import { createHttpServer } from './http/server.js';
+import { rootRoute } from '../stages/root.js';
+import { notFound } from '../stages/not-found.js';
+import { echoRoute } from '../stages/echo.js';
+import { userAgentRoute } from '../stages/user-agent.js';
+import { filesRoute } from '../stages/files.js';
+import { compression } from '../stages/compression.js';
+
+/** The stages' routes and filters, assembled into one handler. */
+function buildHandler(cli: CommandLine) {
+  const routes: Route[] = [
+    rootRoute, // ia4 Respond with 200
+    echoRoute, // cn2 Respond with body
+    userAgentRoute, // fs3 Read header
+    filesRoute(cli.directory), // ap6 Return a file, qv8 Read request body
+  ];
+  const router = new Router(routes, notFound); // ih0 Extract URL path
+  return withFilters(router.handle, [compression]); // df4, ij8, cr8 compression
+}
+
+function main(): void {
+  let cli: CommandLine;
+  try {
+    cli = parseCommandLine(hideBin(process.argv));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message} (see --help)`);
+    process.exit(2);
+  }
+  const http = createHttpServer(buildHandler(cli), cli.server);
+  const listen = (host: string) => http.server.listen({ port: cli.port, host, ipv6Only: false });
+  http.server.on('error', (err: NodeJS.ErrnoException) => {
+    if (cli.host === '::' && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) {
+      listen('0.0.0.0'); // no IPv6 on this machine
+      return;
+    }
+    console.error(`error: cannot listen on port ${cli.port}: ${err.code ?? err.message}`);
+    process.exit(1);
+  });
+  http.server.on('listening', () => {
+    const addr = http.server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : cli.port;
+    const where = typeof addr === 'object' && addr !== null ? addr.address : cli.host;
+    const families = where === '::' ? ' (IPv6 and IPv4)' : '';
+    console.log(`Listening on http://localhost:${port} (bound to ${where}${families})${cli.directory ? `, files from ${cli.directory}` : ''}`);
+  });
+  listen(cli.host);
+  const stop = () => {
+    void http.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 1000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main();

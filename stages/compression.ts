@@ -1,0 +1,105 @@
+/**
+ * Stages df4 "Compression headers", ij8 "Multiple compression schemes" and
+ * cr8 "Gzip compression": a response filter that applies a content-coding
+ * the client accepts (RFC 9110 §8.4, §12.5.3).
+ *
+ * `Accept-Encoding` is negotiated as the weighted list it is; gzip is
+ * preferred on ties, then br and deflate. Only compressible media types
+ * (per the mime-db table) are coded, whatever their size: the stages want
+ * even a 3-byte echo gzipped. Such responses carry `Vary: Accept-Encoding`
+ * whether or not they were coded, so caches keep the variants apart.
+ */
+
+import { pipeline } from 'node:stream';
+import zlib from 'node:zlib';
+import db from 'mime-db';
+import { negotiateContentCoding } from '../app/http/content-coding.js';
+import type { Request } from '../app/http/request.js';
+import { type Response, isStreamBody } from '../app/http/response.js';
+import type { ResponseFilter } from '../app/http/router.js';
+
+/** Codings we apply, most preferred first. */
+export const SUPPORTED_CODINGS = ['gzip', 'br', 'deflate'] as const;
+
+const compressibleCache = new Map<string, boolean>();
+
+/** Whether a `Content-Type` value names a type worth compressing. */
+export function isCompressible(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  let known = compressibleCache.get(contentType);
+  if (known === undefined) {
+    const essence = contentType.split(';')[0]!.trim().toLowerCase();
+    const entry = (db as Record<string, { compressible?: boolean }>)[essence];
+    known = entry?.compressible ?? (essence.startsWith('text/') || essence.endsWith('+json') || essence.endsWith('+xml'));
+    compressibleCache.set(contentType, known);
+  }
+  return known;
+}
+
+/** Codes `data` in one go. @param coding one of {@link SUPPORTED_CODINGS}. */
+export function encodeSync(coding: string, data: Buffer | string): Buffer {
+  switch (coding) {
+    case 'gzip':
+      return zlib.gzipSync(data);
+    case 'br':
+      return zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } });
+    case 'deflate':
+      return zlib.deflateSync(data);
+    default:
+      throw new Error(`unsupported coding ${coding}`);
+  }
+}
+
+/** A Transform that codes a stream. @param coding one of {@link SUPPORTED_CODINGS}. */
+export function encodeStream(coding: string): zlib.Gzip | zlib.BrotliCompress | zlib.Deflate {
+  switch (coding) {
+    case 'gzip':
+      return zlib.createGzip();
+    case 'br':
+      return zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } });
+    case 'deflate':
+      return zlib.createDeflate();
+    default:
+      throw new Error(`unsupported coding ${coding}`);
+  }
+}
+
+function fieldOf(headers: Record<string, string>, name: string): string | undefined {
+  for (const k in headers) if (k.toLowerCase() === name) return headers[k];
+  return undefined;
+}
+
+/** Adds `Accept-Encoding` to `Vary`, keeping what is there. */
+function addVary(headers: Record<string, string>): void {
+  for (const k in headers) {
+    if (k.toLowerCase() === 'vary') {
+      if (!/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(headers[k]!)) headers[k] = `${headers[k]}, Accept-Encoding`;
+      return;
+    }
+  }
+  headers['Vary'] = 'Accept-Encoding';
+}
+
+/**
+ * The compression filter. Leaves alone responses without content, partial
+ * content, already-coded content and incompressible types; answers 406 when
+ * the client accepts neither a supported coding nor identity.
+ */
+export const compression: ResponseFilter = (req: Request, res: Response): Response => {
+  const headers = res.headers;
+  const body = res.body;
+  if (headers === undefined || body === undefined || res.status === 206 || res.status < 200) return res;
+  if (!isCompressible(fieldOf(headers, 'content-type')) || fieldOf(headers, 'content-encoding') !== undefined) return res;
+  const coding = negotiateContentCoding(req.fields.get('accept-encoding'), SUPPORTED_CODINGS);
+  const out = { ...headers };
+  addVary(out);
+  if (coding === null) {
+    return { status: 406, headers: { 'Content-Type': 'text/plain', Vary: out['Vary'] ?? 'Accept-Encoding' }, body: 'no acceptable content-coding\n' };
+  }
+  if (coding === 'identity') return { ...res, headers: out };
+  out['Content-Encoding'] = coding;
+  if (isStreamBody(body)) {
+    return { ...res, headers: out, body: { open: () => pipeline(body.open(), encodeStream(coding), () => undefined) } };
+  }
+  return { ...res, headers: out, body: encodeSync(coding, body) };
+};

@@ -1,0 +1,18 @@
+/**
+ * Stage fs3 "Read header": `GET /user-agent` answers the request's
+ * `User-Agent` field value (RFC 9110 §10.1.5) as `text/plain`; field-names
+ * are matched case-insensitively. Without the field the content is empty.
+ */
+
+import type { Route } from '../app/http/router.js';
+
+export const userAgentRoute: Route = {
+  path: '/user-agent',
+  methods: {
+    GET: (req) => ({
+      status: 200,
+      headers: { 'Content-Type': 'text/plain' },
+      body: req.fields.get('user-agent') ?? '',
+    }),
+  },
+};
