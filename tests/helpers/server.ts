@@ -35,19 +35,23 @@ export function serverCommand(rt: Runtime, args: string[]): [string, string[]] {
  * Starts the server on 127.0.0.1 and an ephemeral port (unless `args`
  * says otherwise) and resolves once it prints where it listens.
  * @param args extra command-line options, e.g. `['--directory', dir]`.
+ * @param opts.defaults add no `--host`/`--port`: the server binds its
+ *   defaults (`::`, port 4221), as `./your_program.sh` does.
  * @throws Error if the server exits or does not listen within 15 s.
  */
-export function startServer(args: string[] = [], rt: Runtime = runtime()): Promise<RunningServer> {
+export function startServer(args: string[] = [], rt: Runtime = runtime(), opts: { defaults?: boolean } = {}): Promise<RunningServer> {
   const fullArgs = [...args];
-  if (!fullArgs.includes('--host')) fullArgs.unshift('--host', '127.0.0.1');
-  if (!fullArgs.includes('--port')) fullArgs.unshift('--port', '0');
+  if (opts.defaults !== true) {
+    if (!fullArgs.includes('--host')) fullArgs.unshift('--host', '127.0.0.1');
+    if (!fullArgs.includes('--port')) fullArgs.unshift('--port', '0');
+  }
   const [cmd, cmdArgs] = serverCommand(rt, fullArgs);
   const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const host = fullArgs[fullArgs.indexOf('--host') + 1]!;
+  const host = fullArgs.includes('--host') ? fullArgs[fullArgs.indexOf('--host') + 1]! : '::';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
