@@ -2,6 +2,8 @@
  * Stage fs3 "Read header": `GET /user-agent` answers the request's
  * `User-Agent` field value (RFC 9110 §10.1.5) as `text/plain`; field-names
  * are matched case-insensitively. Without the field the content is empty.
+ * The value is echoed as the bytes received (field values are held as
+ * latin1 strings, one char per byte), so non-ASCII is not re-encoded.
  */
 
 import type { Route } from '../app/http/router.js';
@@ -12,7 +14,7 @@ export const userAgentRoute: Route = {
     GET: (req) => ({
       status: 200,
       headers: { 'Content-Type': 'text/plain' },
-      body: req.fields.get('user-agent') ?? '',
+      body: Buffer.from(req.fields.get('user-agent') ?? '', 'latin1'),
     }),
   },
 };
