@@ -10,16 +10,14 @@
  * as it was. Names are decoded once and may not leave the directory.
  */
 
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { HttpError } from '../app/http/errors.js';
 import { decodePathSegments } from '../app/http/path.js';
 import type { Request } from '../app/http/request.js';
 import type { Response } from '../app/http/response.js';
 import type { Route } from '../app/http/router.js';
+import { uploadHandlers } from './uploads.js';
 
 const PREFIX = '/files/';
 const NOT_FOUND: Response = { status: 404 };
@@ -70,27 +68,6 @@ async function getFile(file: string): Promise<Response> {
   };
 }
 
-/**
- * Streams the request content into `file` through a temporary sibling,
- * renamed over `file` only when complete.
- * @throws HttpError with 403/404/409/507/500 from the file system.
- */
-export async function storeFile(file: string, req: Request): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true }).catch((e) => {
-    throw new HttpError(fsErrorStatus(e) === 404 ? 409 : fsErrorStatus(e), 'cannot create the parent directory');
-  });
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.partial`);
-  try {
-    await pipeline(req.body.stream(), createWriteStream(temp, { flags: 'wx' }));
-    await rename(temp, file);
-  } catch (e) {
-    await unlink(temp).catch(() => undefined);
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === undefined) throw e; // the client went away: nothing to answer
-    throw new HttpError(fsErrorStatus(e), `cannot store the file (${code})`);
-  }
-}
-
 /** The `/files/` route over `directory`; without one every file is 404. */
 export function filesRoute(directory: string | undefined): Route {
   if (directory === undefined) {
@@ -104,12 +81,7 @@ export function filesRoute(directory: string | undefined): Route {
         const file = resolveFile(directory, req);
         return file === null ? NOT_FOUND : getFile(file);
       },
-      POST: async (req) => {
-        const file = resolveFile(directory, req);
-        if (file === null) return NOT_FOUND;
-        await storeFile(file, req);
-        return { status: 201 };
-      },
+      ...uploadHandlers(directory), // qv8 Read request body; PUT, DELETE
     },
   };
 }
