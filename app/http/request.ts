@@ -65,6 +65,10 @@ export class RequestBody {
           self.onDemand();
         },
       });
+      // A reader sees errors through its own listener (pipeline, for await);
+      // this one keeps an unread body that aborts (client gone) from
+      // crashing the process with an unhandled 'error' event.
+      this.readable.on('error', () => undefined);
       if (this.complete && this.received === 0) this.readable.push(null);
     }
     return this.readable;
