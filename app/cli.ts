@@ -12,6 +12,10 @@ import { DEFAULT_OPTIONS, type ServerOptions } from './http/server.js';
 export interface CommandLine {
   /** Directory served under `/files/`, absolute; `undefined` when not given. */
   directory: string | undefined;
+  /** Directory served as a site at `/` (GET/HEAD of paths no stage route answers), absolute; `undefined` when not given. */
+  root: string | undefined;
+  /** Serve and list names starting with `.` (hidden by default). */
+  dotfiles: boolean;
   /** TCP port, 0 meaning "any free port". */
   port: number;
   /** Address to bind; `::` accepts IPv6 and IPv4 alike. */
@@ -51,6 +55,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .scriptName('your_program.sh')
     .usage('$0 [options]\n\nAn HTTP/1.1 server written from TCP up. Listens on port 4221 by default.')
     .option('directory', { type: 'string', describe: 'Directory served and written under /files/' })
+    .option('root', { type: 'string', describe: 'Directory served as a site at / (index.html, listings) for GET/HEAD' })
+    .option('dotfiles', { type: 'boolean', default: false, describe: 'Serve and list names starting with a dot' })
     .option('port', { type: 'number', default: 4221, describe: 'TCP port to listen on (1-65535; 0 picks a free port)' })
     .option('host', { type: 'string', default: '::', describe: 'Address to bind; :: serves IPv6 and IPv4' })
     .option('max-target-length', { type: 'number', default: d.maxTargetLength, describe: 'Longest request-target in bytes (else 414)' })
@@ -63,6 +69,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
+    .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
     .strict()
     .help()
     .alias('h', 'help')
@@ -76,6 +83,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
 
   return {
     directory: existingDirectory('directory', args.directory),
+    root: existingDirectory('root', args.root),
+    dotfiles: args.dotfiles,
     port: positiveInteger('port', args.port, 0, 65535),
     host: args.host,
     server: {

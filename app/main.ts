@@ -12,17 +12,20 @@ import { notFound } from '../stages/not-found.js';
 import { echoRoute } from '../stages/echo.js';
 import { userAgentRoute } from '../stages/user-agent.js';
 import { filesRoute } from '../stages/files.js';
+import { staticSite } from '../stages/static-site.js';
 import { compression } from '../stages/compression.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
   const routes: Route[] = [
-    rootRoute, // ia4 Respond with 200
+    ...(cli.root === undefined ? [rootRoute] : []), // ia4 Respond with 200 (a --root site answers / itself)
     echoRoute, // cn2 Respond with body
     userAgentRoute, // fs3 Read header
-    filesRoute(cli.directory), // ap6 Return a file, qv8 Read request body
+    filesRoute(cli.directory, { dotfiles: cli.dotfiles }), // ap6 Return a file, qv8 Read request body
   ];
-  const router = new Router(routes, notFound); // ih0 Extract URL path
+  // ih0 Extract URL path: 404 for what no route serves, unless a --root site has it.
+  const fallback = cli.root === undefined ? notFound : staticSite(cli.root, cli.dotfiles, notFound);
+  const router = new Router(routes, fallback);
   return withFilters(router.handle, [compression]); // df4, ij8, cr8 compression
 }
 
@@ -49,7 +52,7 @@ function main(): void {
     const port = typeof addr === 'object' && addr !== null ? addr.port : cli.port;
     const where = typeof addr === 'object' && addr !== null ? addr.address : cli.host;
     const families = where === '::' ? ' (IPv6 and IPv4)' : '';
-    console.log(`Listening on http://localhost:${port} (bound to ${where}${families})${cli.directory ? `, files from ${cli.directory}` : ''}`);
+    console.log(`Listening on http://localhost:${port} (bound to ${where}${families})${cli.directory ? `, files from ${cli.directory}` : ''}${cli.root ? `, site from ${cli.root}` : ''}`);
   });
   listen(cli.host);
   const stop = () => {

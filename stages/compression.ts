@@ -8,9 +8,14 @@
  * (per the mime-db table) are coded, whatever their size: the stages want
  * even a 3-byte echo gzipped. Such responses carry `Vary: Accept-Encoding`
  * whether or not they were coded, so caches keep the variants apart.
+ *
+ * A handler that negotiates the coding itself (static files, which also
+ * serve precompressed siblings and ranges) says so by setting
+ * `Vary: Accept-Encoding`; the filter leaves such responses alone.
  */
 
 import { pipeline } from 'node:stream';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import db from 'mime-db';
 import { negotiateContentCoding } from '../app/http/content-coding.js';
@@ -22,6 +27,10 @@ import type { ResponseFilter } from '../app/http/router.js';
 export const SUPPORTED_CODINGS = ['gzip', 'br', 'deflate'] as const;
 
 const compressibleCache = new Map<string, boolean>();
+/** Brotli quality 5: near gzip -9 size at a fraction of brotli's default (11) cost. */
+const BROTLI_OPTIONS = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } };
+/** A `Vary` value that already covers `Accept-Encoding`. */
+const VARIES_ON_CODING = /(^|,)\s*(accept-encoding|\*)\s*(,|$)/i;
 
 /** Whether a `Content-Type` value names a type worth compressing. */
 export function isCompressible(contentType: string | undefined): boolean {
@@ -42,11 +51,33 @@ export function encodeSync(coding: string, data: Buffer | string): Buffer {
     case 'gzip':
       return zlib.gzipSync(data);
     case 'br':
-      return zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } });
+      return zlib.brotliCompressSync(data, BROTLI_OPTIONS);
     case 'deflate':
       return zlib.deflateSync(data);
     default:
       throw new Error(`unsupported coding ${coding}`);
+  }
+}
+
+const gzipAsync = promisify(zlib.gzip);
+const brotliAsync = promisify(zlib.brotliCompress);
+const deflateAsync = promisify(zlib.deflate);
+
+/**
+ * Codes `data` on the thread pool, keeping the event loop free.
+ * @param coding one of {@link SUPPORTED_CODINGS}; the output is the same as {@link encodeSync}'s.
+ * @throws Error for another coding.
+ */
+export function encode(coding: string, data: Buffer): Promise<Buffer> {
+  switch (coding) {
+    case 'gzip':
+      return gzipAsync(data);
+    case 'br':
+      return brotliAsync(data, BROTLI_OPTIONS);
+    case 'deflate':
+      return deflateAsync(data);
+    default:
+      return Promise.reject(new Error(`unsupported coding ${coding}`));
   }
 }
 
@@ -56,12 +87,18 @@ export function encodeStream(coding: string): zlib.Gzip | zlib.BrotliCompress | 
     case 'gzip':
       return zlib.createGzip();
     case 'br':
-      return zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } });
+      return zlib.createBrotliCompress(BROTLI_OPTIONS);
     case 'deflate':
       return zlib.createDeflate();
     default:
       throw new Error(`unsupported coding ${coding}`);
   }
+}
+
+/** The `Vary` value with `Accept-Encoding` added (kept as is when already listed or `*`). */
+export function varyWithAcceptEncoding(vary: string | undefined): string {
+  if (vary === undefined || vary.trim() === '') return 'Accept-Encoding';
+  return VARIES_ON_CODING.test(vary) ? vary : `${vary}, Accept-Encoding`;
 }
 
 function fieldOf(headers: Record<string, string>, name: string): string | undefined {
@@ -73,7 +110,7 @@ function fieldOf(headers: Record<string, string>, name: string): string | undefi
 function addVary(headers: Record<string, string>): void {
   for (const k in headers) {
     if (k.toLowerCase() === 'vary') {
-      if (!/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(headers[k]!)) headers[k] = `${headers[k]}, Accept-Encoding`;
+      headers[k] = varyWithAcceptEncoding(headers[k]);
       return;
     }
   }
@@ -82,7 +119,8 @@ function addVary(headers: Record<string, string>): void {
 
 /**
  * The compression filter. Leaves alone responses without content, partial
- * content, already-coded content and incompressible types; answers 406 when
+ * content, already-coded content, incompressible types, and responses whose
+ * handler negotiated already (they vary on `Accept-Encoding`); answers 406 when
  * the client accepts neither a supported coding nor identity.
  */
 export const compression: ResponseFilter = (req: Request, res: Response): Response => {
@@ -90,6 +128,8 @@ export const compression: ResponseFilter = (req: Request, res: Response): Respon
   const body = res.body;
   if (headers === undefined || body === undefined || res.status === 206 || res.status < 200) return res;
   if (!isCompressible(fieldOf(headers, 'content-type')) || fieldOf(headers, 'content-encoding') !== undefined) return res;
+  const vary = fieldOf(headers, 'vary');
+  if (vary !== undefined && VARIES_ON_CODING.test(vary)) return res;
   const coding = negotiateContentCoding(req.fields.get('accept-encoding'), SUPPORTED_CODINGS);
   const out = { ...headers };
   addVary(out);

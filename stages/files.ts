@@ -1,22 +1,22 @@
 /**
- * Stages ap6 "Return a file" and qv8 "Read request body":
- * `GET /files/{name}` sends the file `{name}` from `--directory` as
- * `application/octet-stream`; `POST /files/{name}` stores the request
- * content there and answers `201 Created` (RFC 9110 §9.3.1, §9.3.3).
+ * Stages ap6 "Return a file" and qv8 "Read request body", grown into a
+ * file server: the `/files/` route over `--directory`.
  *
- * Files are streamed both ways, never read whole into memory. An upload is
- * written to a temporary file in the same directory and renamed into place
- * only once the content is complete, so a broken upload leaves the old file
- * as it was. Names are decoded once and may not leave the directory.
+ * `GET`/`HEAD /files/{path}` serve files, nested folders included, with
+ * validators, conditionals, ranges and content coding (see
+ * {@link servedDirectory} and `static-file.ts`); a name without a known
+ * extension is `application/octet-stream`, as stage ap6 requires. A folder
+ * gets its `index.html` or a listing. `POST`, `PUT` and `DELETE` store and
+ * remove files (`uploads.ts`). Names are decoded once and may not leave
+ * the directory.
  */
 
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { decodePathSegments } from '../app/http/path.js';
 import type { Request } from '../app/http/request.js';
 import type { Response } from '../app/http/response.js';
 import type { Route } from '../app/http/router.js';
+import { servedDirectory } from './served-directory.js';
 import { uploadHandlers } from './uploads.js';
 
 const PREFIX = '/files/';
@@ -53,35 +53,24 @@ export function fsErrorStatus(err: unknown): number {
   }
 }
 
-async function getFile(file: string): Promise<Response> {
-  let st;
-  try {
-    st = await stat(file);
-  } catch {
-    return NOT_FOUND;
-  }
-  if (!st.isFile()) return NOT_FOUND;
-  return {
-    status: 200,
-    headers: { 'Content-Type': 'application/octet-stream' },
-    body: { length: st.size, open: () => createReadStream(file) },
-  };
+/** Options of {@link filesRoute}. */
+export interface FilesOptions {
+  /** Serve, list and accept names starting with `.` (`--dotfiles`). */
+  readonly dotfiles?: boolean;
 }
 
 /** The `/files/` route over `directory`; without one every file is 404. */
-export function filesRoute(directory: string | undefined): Route {
+export function filesRoute(directory: string | undefined, options: FilesOptions = {}): Route {
   if (directory === undefined) {
     return { path: PREFIX, prefix: true, methods: { GET: () => NOT_FOUND, POST: () => NOT_FOUND } };
   }
+  const dotfiles = options.dotfiles === true;
   return {
     path: PREFIX,
     prefix: true,
     methods: {
-      GET: (req) => {
-        const file = resolveFile(directory, req);
-        return file === null ? NOT_FOUND : getFile(file);
-      },
-      ...uploadHandlers(directory), // qv8 Read request body; PUT, DELETE
+      GET: servedDirectory({ directory, prefix: PREFIX, dotfiles }), // ap6 Return a file; HEAD too
+      ...uploadHandlers(directory, { dotfiles }), // qv8 Read request body; PUT, DELETE
     },
   };
 }

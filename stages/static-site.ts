@@ -1,0 +1,21 @@
+/**
+ * A whole site served at `/` from `--root`: every `GET` or `HEAD` that no
+ * stage route answers is looked up in the root directory (files, a
+ * folder's `index.html`, a 301 to the slash-ended folder URL, listings),
+ * with the same safety, caching, ranges and coding as `/files/`.
+ * Stage routes (`/echo/`, `/user-agent`, `/files/`) keep precedence.
+ */
+
+import type { RequestHandler } from '../app/http/router.js';
+import { servedDirectory } from './served-directory.js';
+
+/**
+ * The router's fallback with a site root.
+ * @param root the directory served at `/`.
+ * @param dotfiles serve and list names starting with `.`.
+ * @param otherwise answers every other method (the 404 stage).
+ */
+export function staticSite(root: string, dotfiles: boolean, otherwise: RequestHandler): RequestHandler {
+  const site = servedDirectory({ directory: root, prefix: '/', dotfiles });
+  return (req) => (req.method === 'GET' || req.method === 'HEAD' ? site(req) : otherwise(req));
+}
