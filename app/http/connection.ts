@@ -6,7 +6,14 @@
  * one write when several are ready at once (pipelining). Exchanges are
  * served one at a time, so "in order" holds by construction. Persistence
  * follows RFC 9112 §9.3; timeouts and back-pressure keep a slow or hostile
- * peer from holding memory or the process.
+ * peer from holding memory or the process:
+ *
+ * - reading stops while the socket's write buffer is full, while a body
+ *   reader is behind, and whenever more than {@link MAX_BUFFERED_INPUT}
+ *   bytes wait unparsed (a handler or a streamed response is still busy);
+ * - closing flushes, sends FIN, then discards input until the peer's FIN
+ *   (or a short linger) so that a reset never destroys the last response
+ *   (RFC 9112 §9.6).
  */
 
 import type { Socket } from 'node:net';
@@ -25,6 +32,7 @@ import {
   joinHeadAndBody,
   serializeHead,
 } from './response.js';
+import { statusHasNoContent } from './status.js';
 
 /** Timeouts in milliseconds. */
 export interface Timeouts {
@@ -50,13 +58,22 @@ const enum Wait {
   Head,
   /** Reading content, or waiting for the peer to read ours. */
   Transfer,
-  /** Closing: waiting for the peer's FIN. */
+  /** Closing: our FIN is sent, waiting for the peer's. */
   Closing,
 }
 
 /** How long a closing connection waits for the peer to close, in ms. */
 const LINGER_MS = 2000;
+/** Unparsed input held while the connection is busy, in bytes; past it the socket is paused. */
+const MAX_BUFFERED_INPUT = 64 * 1024;
+/** Queued output that is written at once instead of coalescing further, in bytes. */
+const MAX_QUEUED_OUTPUT = 64 * 1024;
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+const INTERNAL_ERROR: Response = Object.freeze({
+  status: 500,
+  headers: { 'Content-Type': 'text/plain' },
+  body: 'internal server error\n',
+});
 
 /** One request/response exchange in progress. */
 interface Exchange {
@@ -72,16 +89,21 @@ interface Exchange {
 
 /**
  * Serves HTTP/1.1 on one accepted socket until either side closes it.
- * Never throws: every failure becomes a response or a close.
+ * Never throws: every failure becomes a response or a close, and a bug in
+ * a handler or in this class closes this connection, not the process.
  */
 export class Connection {
   private readonly parser: RequestParser;
   private current: Exchange | null = null;
   private readonly out: Buffer[] = [];
+  private outBytes = 0;
   /** The socket's buffer is full: stop taking requests until 'drain'. */
   private writeBlocked = false;
   /** A body reader is behind: stop feeding it until it asks again. */
   private bodyBlocked = false;
+  /** We called `socket.pause()`. */
+  private readPaused = false;
+  private pumping = false;
   private streaming: Readable | null = null;
   private closing = false;
   private destroyed = false;
@@ -112,20 +134,45 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.closing) return; // discarding until the peer closes
     this.parser.push(chunk);
-    this.pump();
-    this.flush();
+    this.run();
+  }
+
+  /** Does whatever the last event made possible; a bug here closes this connection only. */
+  private run(): void {
+    try {
+      this.pump();
+      this.flush();
+      this.updateReading();
+    } catch (e) {
+      this.crash(e);
+    }
   }
 
   /**
    * Pulls parser events while the connection can act on them: no handler
    * pending between messages, no full write buffer, no reader behind.
+   * Re-entrant calls (a handler reading the body synchronously) return at
+   * once: the outer loop re-checks its conditions after every event.
    */
   private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pumpEvents();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpEvents(): void {
     for (;;) {
       if (this.closing || this.destroyed || this.bodyBlocked) return;
       const ex = this.current;
       if (ex !== null && ex.body.complete) return; // waiting for the response
-      if (ex === null && (this.writeBlocked || this.streaming !== null)) return;
+      if (ex === null) {
+        if (this.outBytes >= MAX_QUEUED_OUTPUT) this.flush();
+        if (this.writeBlocked || this.streaming !== null) return;
+      }
       let ev;
       try {
         ev = this.parser.next();
@@ -134,13 +181,11 @@ export class Connection {
         return;
       }
       if (ev === null) {
-        if (this.parser.idle) {
-          if (ex === null) {
-            if (this.peerEnded) this.closeGracefully();
-            else this.setWait(Wait.Idle);
-          }
+        if (this.peerEnded) this.inputEnded(ex);
+        else if (this.parser.idle) {
+          if (ex === null) this.setWait(Wait.Idle);
         } else if (ex === null && this.wait !== Wait.Head) {
-          this.setWait(Wait.Head);
+          this.setWait(Wait.Head); // from the first byte of the head: slowloris
         }
         return;
       }
@@ -162,6 +207,21 @@ export class Connection {
     }
   }
 
+  /** The peer sent FIN and every complete message before it is consumed. */
+  private inputEnded(ex: Exchange | null): void {
+    if (ex === null) {
+      // Idle: goodbye. Inside a head: a truncated request, nothing to answer.
+      this.closeGracefully();
+      return;
+    }
+    // Inside a body: it will never complete. The handler sees the error;
+    // whatever it answers is the last response.
+    ex.close = true;
+    ex.body.abort(new Error('client closed before sending all content'));
+    if (ex.sent) this.closeGracefully();
+    else if (!ex.responded) this.setWait(Wait.Transfer);
+  }
+
   private start(head: Request): void {
     const req = head as Request & { body: RequestBody };
     const body = new RequestBody(
@@ -176,13 +236,13 @@ export class Connection {
     try {
       res = this.handler(req);
     } catch (e) {
-      this.respond(ex, this.internalError(e, req));
+      this.respond(ex, this.internalError(e, ex));
       return;
     }
     if (res instanceof Promise) {
       res.then(
         (r) => this.respondLater(ex, r),
-        (e) => this.respondLater(ex, this.internalError(e, req)),
+        (e) => this.respondLater(ex, this.internalError(e, ex)),
       );
     } else {
       this.respond(ex, res);
@@ -191,90 +251,108 @@ export class Connection {
 
   private respondLater(ex: Exchange, res: Response): void {
     if (this.destroyed) return;
-    this.respond(ex, res);
-    this.pump();
-    this.flush();
+    try {
+      this.respond(ex, res);
+    } catch (e) {
+      this.crash(e);
+      return;
+    }
+    this.run();
   }
 
-  /** A handler asked for content: resume the socket, owe no more `100 Continue`. */
+  /** A handler asked for content: resume reading, owe no more `100 Continue`. */
   private onBodyDemand(): void {
     const ex = this.current;
     if (ex === null || this.destroyed) return;
     if (ex.req.expectContinue && !ex.continueSent && !ex.responded) {
       ex.continueSent = true;
-      this.out.push(CONTINUE);
+      this.queue(CONTINUE);
     }
-    if (this.bodyBlocked) this.bodyBlocked = false;
-    this.pump();
-    this.flush();
+    this.bodyBlocked = false;
+    this.run();
   }
 
   private onPeerEnd(): void {
     this.peerEnded = true;
     if (this.closing) {
-      this.destroy();
-    } else if (this.current === null) {
-      // Between requests a FIN means goodbye; inside a head it truncates it.
-      if (this.parser.idle) this.closeGracefully();
-      else this.destroy();
-    } else if (!this.current.body.complete) {
-      this.current.body.abort(new Error('client closed before sending all content'));
-      this.destroy();
-    } else {
-      this.current.close = true;
+      if (this.socket.writableFinished) this.destroy(); // else when 'finish' comes
+      return;
     }
+    // Requests already received are still answered (a half-close is not
+    // an abort); pump closes once none is left.
+    this.run();
   }
 
   // ---- output ---------------------------------------------------------------
 
+  private queue(bytes: Buffer): void {
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+  }
+
+  /**
+   * Serializes `res` for `ex` and queues it (or starts streaming it).
+   * A response that cannot be sent as given (not a response object, a
+   * status outside 200-599, a header value with CR or LF, a body that
+   * fails to open) is replaced by a bare 500.
+   */
   private respond(ex: Exchange, res: Response): void {
-    if (ex.responded || this.destroyed) return;
+    if (ex.responded || this.destroyed || this.current !== ex) return;
     ex.responded = true;
     const req = ex.req;
+    if (!isResponse(res)) {
+      this.reportError(new TypeError(`handler returned an invalid response: ${describe(res)}`), req);
+      res = INTERNAL_ERROR;
+    }
     // An unread body must be read and discarded or the connection closed.
     // Closing is the choice when the client is still waiting for our
     // `100 Continue` and would otherwise send content we do not want.
-    if (!ex.body.complete && ex.req.expectContinue && !ex.continueSent) ex.close = true;
+    if (!ex.body.complete && req.expectContinue && !ex.continueSent) ex.close = true;
     if (!ex.body.complete && ex.body.requested) {
       ex.body.abort(new Error('response sent before the content was read'));
     }
-    if (this.bodyBlocked) this.bodyBlocked = false;
-    const close = ex.close || this.peerEnded;
-    const isHead = req.method === 'HEAD';
+    this.bodyBlocked = false;
+    // The peer has half-closed and nothing else is pending: this is the last response.
+    if (this.peerEnded && this.parser.buffered === 0) ex.close = true;
+    const minor0 = req.minorVersion === 0;
+    const noContent = req.method === 'HEAD' || statusHasNoContent(res.status);
     const body = res.body;
     let head: string;
+    let stream: Readable | null = null;
+    let chunked = false;
     try {
       if (isStreamBody(body)) {
         let framing: ResponseFraming;
         if (body.length !== undefined) framing = { kind: 'length', length: body.length };
-        else if (isHead) framing = { kind: 'none' };
-        else if (req.minorVersion === 1) framing = { kind: 'chunked' };
+        else if (noContent) framing = { kind: 'none' };
+        else if (!minor0) framing = { kind: 'chunked' };
         else {
-          framing = { kind: 'close' };
+          framing = { kind: 'close' }; // HTTP/1.0 knows no chunked
           ex.close = true;
         }
-        head = serializeHead(res.status, res.headers, framing, close || framing.kind === 'close', !close && req.minorVersion === 0);
-        if (isHead) {
-          this.out.push(Buffer.from(head, 'latin1'));
-          this.sent(ex);
-          return;
+        head = serializeHead(res.status, res.headers, framing, ex.close, !ex.close && minor0);
+        if (!noContent) {
+          stream = body.open();
+          chunked = framing.kind === 'chunked';
         }
-        this.out.push(Buffer.from(head, 'latin1'));
-        this.startStream(ex, body.open(), framing.kind === 'chunked');
-        return;
+      } else {
+        const framing: ResponseFraming = { kind: 'length', length: bodyLength(body) };
+        head = serializeHead(res.status, res.headers, framing, ex.close, !ex.close && minor0);
       }
-      const framing: ResponseFraming = { kind: 'length', length: bodyLength(body) };
-      head = serializeHead(res.status, res.headers, framing, close, !close && req.minorVersion === 0);
     } catch (e) {
-      // Only a bad header from our own code gets here.
+      // Only a bad response from our own code gets here.
       this.reportError(e, req);
-      head = serializeHead(500, undefined, { kind: 'length', length: 0 }, true, false);
       ex.close = true;
-      this.out.push(Buffer.from(head, 'latin1'));
+      this.queue(Buffer.from(serializeHead(500, undefined, { kind: 'length', length: 0 }, true, false), 'latin1'));
       this.sent(ex);
       return;
     }
-    this.out.push(joinHeadAndBody(head, isHead ? undefined : body));
+    if (stream !== null) {
+      this.queue(Buffer.from(head, 'latin1'));
+      this.startStream(ex, stream, chunked);
+      return;
+    }
+    this.queue(noContent || isStreamBody(body) ? Buffer.from(head, 'latin1') : joinHeadAndBody(head, body));
     this.sent(ex);
   }
 
@@ -299,10 +377,14 @@ export class Connection {
     stream.once('end', () => {
       if (this.destroyed) return;
       this.streaming = null;
-      if (chunked) this.out.push(Buffer.from(LAST_CHUNK, 'latin1'));
-      this.sent(ex);
-      this.pump();
-      this.flush();
+      if (chunked) this.queue(Buffer.from(LAST_CHUNK, 'latin1'));
+      try {
+        this.sent(ex);
+      } catch (e) {
+        this.crash(e);
+        return;
+      }
+      this.run();
     });
     stream.once('error', (err) => {
       // The head is gone already: all we can do is cut the connection so
@@ -322,28 +404,39 @@ export class Connection {
   private finish(ex: Exchange): void {
     if (this.current !== ex) return;
     this.current = null;
-    if (ex.close || this.peerEnded) {
+    if (ex.close) {
       this.closeGracefully();
       return;
     }
-    this.setWait(this.parser.idle ? Wait.Idle : Wait.Head);
+    this.setWait(this.writeBlocked ? Wait.Transfer : this.parser.idle ? Wait.Idle : Wait.Head);
   }
 
   private flush(): void {
     const out = this.out;
     if (out.length === 0 || this.destroyed) return;
-    let ok: boolean;
-    if (out.length === 1) {
-      ok = this.socket.write(out[0]!);
-    } else {
-      ok = this.socket.write(Buffer.concat(out));
-    }
+    const ok = this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out, this.outBytes));
     out.length = 0;
+    this.outBytes = 0;
     if (!ok && !this.writeBlocked) {
       this.writeBlocked = true;
-      this.socket.pause();
+      // The peer is not reading: that is a transfer stall, not idleness.
+      if (this.current === null && !this.closing) this.setWait(Wait.Transfer);
     }
     if (this.closing && !this.socket.writableEnded) this.socket.end();
+  }
+
+  /**
+   * Pauses the socket while input would only pile up: our output is
+   * blocked, or unparsed input exceeds {@link MAX_BUFFERED_INPUT}. A
+   * closing connection always reads, to discard.
+   */
+  private updateReading(): void {
+    if (this.destroyed) return;
+    const pause = !this.closing && (this.writeBlocked || this.parser.buffered >= MAX_BUFFERED_INPUT);
+    if (pause === this.readPaused) return;
+    this.readPaused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
   }
 
   private onDrain(): void {
@@ -353,24 +446,32 @@ export class Connection {
     }
     if (this.writeBlocked) {
       this.writeBlocked = false;
-      if (!this.closing) this.socket.resume();
-      this.pump();
-      this.flush();
+      if (this.current === null && !this.closing) this.setWait(this.parser.idle ? Wait.Idle : Wait.Head);
+      this.run();
     }
   }
 
   // ---- errors and closing ----------------------------------------------------
 
-  private internalError(err: unknown, req: Request): Response {
+  /** The response for a handler failure: its own status if an HttpError, else a bare 500. */
+  private internalError(err: unknown, ex: Exchange): Response {
     if (isHttpError(err)) {
-      const ex = this.current;
-      if (ex !== null) ex.close = err.closeConnection || ex.close;
+      if (err.closeConnection) ex.close = true;
       return errorResponse(err);
     }
-    this.reportError(err, req);
-    const ex = this.current;
-    if (ex !== null) ex.close = true;
-    return { status: 500, headers: { 'Content-Type': 'text/plain' }, body: 'internal server error\n' };
+    // The framing is intact, so only this request fails; the body, if
+    // any, is discarded and the connection stays usable.
+    this.reportError(err, ex.req);
+    return INTERNAL_ERROR;
+  }
+
+  /** A bug in this class or a handler's stream: log it and drop this connection. */
+  private crash(err: unknown): void {
+    try {
+      this.reportError(err, this.current?.req ?? null);
+    } finally {
+      this.destroy();
+    }
   }
 
   /** A protocol error from the parser: answer it, then close (RFC 9112 §9.6). */
@@ -380,10 +481,13 @@ export class Connection {
     if (ex !== null) {
       ex.body.abort(new Error(`request content is malformed: ${httpErr.detail}`));
       if (ex.responded) {
-        // The answer is written already; the framing is broken, so close.
-        this.closeGracefully();
+        // The answer is written (or streaming) already; the framing is
+        // broken, so close once it is out.
+        ex.close = true;
+        if (ex.sent) this.closeGracefully();
         return;
       }
+      ex.responded = true; // whatever the handler still answers is dropped
       this.current = null;
     }
     this.sendErrorAndClose(httpErr);
@@ -391,35 +495,42 @@ export class Connection {
 
   /** Writes an error response with `Connection: close` and closes after it. */
   private sendErrorAndClose(err: HttpError): void {
+    if (this.closing) return;
     if (this.streaming !== null || this.destroyed) {
       this.destroy();
       return;
     }
     const res = errorResponse(err);
     const head = serializeHead(res.status, res.headers, { kind: 'length', length: bodyLength(res.body as string) }, true, false);
-    this.out.push(joinHeadAndBody(head, res.body as string));
+    this.queue(joinHeadAndBody(head, res.body as string));
     this.closeGracefully();
   }
 
   /**
-   * Flushes what is queued, sends FIN, and waits briefly for the peer's
-   * FIN while discarding its input, so that a response is not lost to a
-   * reset (RFC 9112 §9.6).
+   * Flushes what is queued, sends FIN once it is written, and then discards
+   * input until the peer's FIN (at most {@link LINGER_MS}), so that unread
+   * input never turns our close into a reset that destroys the response
+   * (RFC 9112 §9.6).
    */
   private closeGracefully(): void {
     if (this.closing || this.destroyed) return;
     this.closing = true;
     this.current = null;
-    this.setWait(Wait.Closing);
     this.flush();
     if (!this.socket.writableEnded) this.socket.end();
-    this.socket.resume();
-    if (this.peerEnded) this.destroySoon();
+    this.updateReading();
+    if (this.socket.writableFinished) {
+      this.afterFinish();
+    } else {
+      this.setWait(Wait.Transfer); // the peer must still read what is queued
+      this.socket.once('finish', () => this.afterFinish());
+    }
   }
 
-  private destroySoon(): void {
-    if (this.socket.writableFinished) this.destroy();
-    else this.socket.once('finish', () => this.destroy());
+  /** Our side is fully written and FIN sent: linger for the peer's FIN. */
+  private afterFinish(): void {
+    if (this.peerEnded) this.destroy();
+    else this.setWait(Wait.Closing);
   }
 
   /** Closes the socket now, abandoning whatever is in flight. */
@@ -465,28 +576,47 @@ export class Connection {
   /** Called by the server's sweeper at `now` (ms since epoch) once the deadline is past. */
   expire(now: number): void {
     if (this.deadline === 0 || now < this.deadline || this.destroyed) return;
-    switch (this.wait) {
-      case Wait.Idle:
-        this.closeGracefully();
-        break;
-      case Wait.Head:
-        this.sendErrorAndClose(new HttpError(408, 'header section not received in time'));
-        this.flush();
-        break;
-      case Wait.Transfer:
-        if (this.current !== null && !this.current.responded && this.streaming === null) {
-          this.current.body.abort(new Error('request content timed out'));
-          this.current = null;
-          this.sendErrorAndClose(new HttpError(408, 'request content not received in time'));
-          this.flush();
-        } else {
-          this.destroy();
+    try {
+      switch (this.wait) {
+        case Wait.Idle:
+          this.closeGracefully();
+          break;
+        case Wait.Head:
+          // Slowloris: the header section did not arrive in time (RFC 9110 §15.5.9).
+          this.sendErrorAndClose(new HttpError(408, 'header section not received in time'));
+          break;
+        case Wait.Transfer: {
+          const ex = this.current;
+          if (ex !== null && !ex.responded && this.streaming === null && !this.writeBlocked) {
+            ex.body.abort(new Error('request content timed out'));
+            ex.responded = true;
+            this.current = null;
+            this.sendErrorAndClose(new HttpError(408, 'request content not received in time'));
+          } else {
+            this.destroy(); // the peer stopped reading our response, or discarding stalled
+          }
+          break;
         }
-        break;
-      default:
-        this.destroy();
+        default:
+          this.destroy();
+      }
+      this.updateReading();
+    } catch (e) {
+      this.crash(e);
     }
   }
+}
+
+/** True for a response object a handler may return: status 200-599. */
+function isResponse(res: unknown): res is Response {
+  if (typeof res !== 'object' || res === null) return false;
+  const status = (res as Response).status;
+  return Number.isInteger(status) && status >= 200 && status <= 599;
+}
+
+function describe(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  return `object with status ${String((value as { status?: unknown }).status)}`;
 }
 
 /** The response for an {@link HttpError}: its status, its detail as text. */

@@ -107,6 +107,8 @@ const COLON = 0x3a;
 
 /** Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2). */
 const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?$/;
+/** authority-form: uri-host ":" port (RFC 9112 §3.2.3). */
+const AUTHORITY_FORM_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+):[0-9]+$/;
 /** absolute-form: scheme "://" authority path-abempty [ "?" query ] (RFC 9112 §3.2.2). */
 const ABSOLUTE_RE = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/([^/?]*)(\/[^?]*)?(?:\?(.*))?$/;
 
@@ -142,6 +144,7 @@ export class RequestParser {
   /** Appends bytes received from the peer. The parser keeps a reference to
    *  `chunk` (no copy) until it has consumed it. */
   push(chunk: Buffer): void {
+    if (this.state === State.Dead) return; // nothing more will be parsed
     if (this.pos >= this.buf.length) {
       this.buf = chunk;
     } else {
@@ -507,10 +510,11 @@ export function parseContentLength(value: string): number {
 function parseChunkSizeLine(buf: Buffer, start: number, end: number): number {
   let i = start;
   let size = 0;
+  let digits = 0; // significant ones: leading zeros are valid and harmless
   while (i < end) {
     const h = HEX_VALUE[buf[i]!]!;
     if (h < 0) break;
-    if (i - start >= MAX_CHUNK_SIZE_DIGITS) throw new HttpError(400, 'chunk-size too large');
+    if ((size !== 0 || h !== 0) && ++digits > MAX_CHUNK_SIZE_DIGITS) throw new HttpError(400, 'chunk-size too large');
     size = size * 16 + h;
     i++;
   }
@@ -531,6 +535,13 @@ function parseTarget(head: RequestHead): void {
   const target = head.target;
   const c0 = target.charCodeAt(0);
   if (target.includes('#')) throw new HttpError(400, 'fragment in request-target');
+  if (head.method === 'CONNECT') {
+    // authority-form = uri-host ":" port, and only for CONNECT (RFC 9112 §3.2.3).
+    if (!AUTHORITY_FORM_RE.test(target)) throw new HttpError(400, 'CONNECT needs authority-form');
+    head.targetForm = 'authority';
+    head.path = target;
+    return;
+  }
   if (c0 === 0x2f /* / */) {
     const q = target.indexOf('?');
     if (q !== -1) {
@@ -544,12 +555,9 @@ function parseTarget(head: RequestHead): void {
     head.targetForm = 'asterisk';
     return;
   }
-  if (head.method === 'CONNECT') {
-    head.targetForm = 'authority';
-    return;
-  }
   const m = ABSOLUTE_RE.exec(target);
-  if (m === null) throw new HttpError(400, 'malformed request-target');
+  // An http(s) URI needs a host and must not carry userinfo (RFC 9110 §4.2.1, §4.2.4).
+  if (m === null || m[1] === '' || !HOST_RE.test(m[1]!)) throw new HttpError(400, 'malformed request-target');
   head.targetForm = 'absolute';
   head.path = m[2] ?? '/';
   head.query = m[3] ?? '';
