@@ -363,7 +363,8 @@ async function remove(directory: string, dotfiles: boolean, req: Request): Promi
     if (t === null) return notFound;
     return await exclusive(t.file, async () => {
       const cur = await current(t);
-      if (!cur.exists) return notFound;
+      // Only what a read would serve can be deleted: not a link that leads outside.
+      if (cur.validators === null) return notFound;
       checkPreconditions(req, cur);
       await unlink(t.file); // a symlink is removed, never what it points to
       return { status: 204 };
