@@ -14,7 +14,7 @@
 import { type Stats, createReadStream } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Readable, Transform, pipeline } from 'node:stream';
+import { Readable, Transform, pipeline } from 'node:stream';
 import mime from 'mime-types';
 import { type Validators, evaluatePreconditions, fileValidators, formatHttpDate } from '../app/http/conditional.js';
 import { negotiateContentCoding } from '../app/http/content-coding.js';
@@ -74,8 +74,9 @@ async function findSiblings(file: string, st: Stats): Promise<Sibling[]> {
 
 /** A read stream of `file` that fails, instead of ending early, if it yields fewer than `length` bytes (the file shrank). */
 function readExactly(file: string, start: number, length: number): Readable {
+  // An empty file has no byte range to read (end would be start - 1, which createReadStream rejects).
+  if (length === 0) return Readable.from([]);
   const source = createReadStream(file, { start, end: start + length - 1 });
-  if (length === 0) return source;
   let seen = 0;
   const guard = new Transform({
     transform(chunk: Buffer, _enc, done) {
