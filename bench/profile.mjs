@@ -1,0 +1,83 @@
+/**
+ * Profiles our server under one workload: starts it with `node --cpu-prof`
+ * (pinned to CPU 0), loads it with wrk (CPU 1) for a while, stops it, and
+ * prints where the CPU time went, by function (self time) and by file.
+ *
+ * Usage: npm run build && node bench/profile.mjs [workload] [seconds] [--server ours|node:http|raw]
+ *   workload: echo (default), pipelined, user-agent, close, upload
+ *   --server: profile a reference instead of ours, to compare where time goes
+ * The profile is kept in bench/tmp/ (git-ignored) for Chrome DevTools.
+ */
+
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BENCH, ROOT, WORKLOADS, check, ensureTools, startNode, stop, wrk } from './lib.mjs';
+
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--server');
+const name = positional[0] ?? 'echo';
+const seconds = Number(positional[1] ?? 5);
+const serverAt = process.argv.indexOf('--server');
+const which = serverAt === -1 ? 'ours' : process.argv[serverAt + 1];
+if (!['ours', 'node:http', 'raw'].includes(which)) {
+  console.error('--server is one of ours, node:http, raw');
+  process.exit(2);
+}
+const w = WORKLOADS.find((x) => x.name === name);
+if (w === undefined) {
+  console.error(`unknown workload ${name}; one of ${WORKLOADS.map((x) => x.name).join(', ')}`);
+  process.exit(2);
+}
+
+const env = ensureTools();
+const outDir = path.join(BENCH, 'tmp', `profile-${name}-${Date.now()}`);
+mkdirSync(outDir, { recursive: true });
+const files = mkdtempSync(path.join(os.tmpdir(), 'http-profile-'));
+const profiling = ['--cpu-prof', `--cpu-prof-dir=${outDir}`];
+let server = await startNode(['dist/app/main.js', '--host', '127.0.0.1', '--port', '0', '--directory', files], env.pin, which === 'ours' ? profiling : []);
+let result;
+try {
+  const sample = await check('ours', server, w, files);
+  if (which !== 'ours') {
+    await stop(server);
+    const args = which === 'raw'
+      ? ['bench/servers/raw-net.mjs', '0', sample.raw.toString('base64'), ...(w.close ? ['--close'] : [])]
+      : ['bench/servers/node-http.mjs', '0', files];
+    server = await startNode(args, env.pin, profiling);
+  }
+  result = await wrk(w, server, seconds, env.pin);
+} finally {
+  await stop(server);
+  rmSync(files, { recursive: true, force: true });
+}
+console.log(`${which}, ${w.title}: ${Math.round(result.rps).toLocaleString('en-US')} req/s, p99 ${result.p99ms} ms, ${result.cpuUsPerRequest.toFixed(2)} µs CPU per request, errors ${result.errors}`);
+
+const file = readdirSync(outDir).find((f) => f.endsWith('.cpuprofile'));
+if (file === undefined) throw new Error('no .cpuprofile written');
+const profile = JSON.parse(readFileSync(path.join(outDir, file), 'utf8'));
+
+// Self time per node = samples that landed on it × the mean sample interval.
+const counts = new Map();
+for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+const total = profile.samples.length;
+const byFunction = new Map();
+const byFile = new Map();
+for (const node of profile.nodes) {
+  const n = counts.get(node.id) ?? 0;
+  if (n === 0) continue;
+  const cf = node.callFrame;
+  const where = cf.url ? cf.url.replace(`file://${ROOT}/`, '').replace(/^node:/, 'node:') : '(native)';
+  const key = `${cf.functionName || '(anonymous)'}  ${where}:${cf.lineNumber + 1}`;
+  byFunction.set(key, (byFunction.get(key) ?? 0) + n);
+  const fileKey = cf.url ? where : cf.functionName || '(native)';
+  byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + n);
+}
+const top = (m, k) =>
+  [...m.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([key, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${key}`)
+    .join('\n');
+console.log(`\nself time by function (${total} samples):\n${top(byFunction, 30)}`);
+console.log(`\nself time by file:\n${top(byFile, 20)}`);
+console.log(`\nprofile: ${path.relative(ROOT, path.join(outDir, file))}`);
