@@ -123,6 +123,23 @@ describe.each<Runtime>(['node', 'bun'])('uploads under %s', (rt) => {
     expect((await send(server.port, 'PUT', '/files/versioned.txt', 'v4', { 'If-Match': '*' })).status).toBe(204);
   });
 
+  test('If-Unmodified-Since refuses an upload over a file changed after the date', async () => {
+    writeFileSync(path.join(dir, 'dated.txt'), 'dated');
+    const past = new Date(Date.now() - 3600_000).toUTCString();
+    const future = new Date(Date.now() + 3600_000).toUTCString();
+    expect((await send(server.port, 'PUT', '/files/dated.txt', 'no', { 'If-Unmodified-Since': past })).status).toBe(412);
+    expect(readFileSync(path.join(dir, 'dated.txt'), 'utf8')).toBe('dated');
+    expect((await send(server.port, 'PUT', '/files/dated.txt', 'yes', { 'If-Unmodified-Since': future })).status).toBe(204);
+    expect(readFileSync(path.join(dir, 'dated.txt'), 'utf8')).toBe('yes');
+  });
+
+  test('a name longer than the file system allows is refused before the body is read', async () => {
+    const before = tree(dir);
+    const res = await send(server.port, 'PUT', `/files/${'n'.repeat(300)}.txt`, 'x');
+    expect(res.status).toBe(414);
+    expect(tree(dir)).toEqual(before);
+  });
+
   test('DELETE honours If-Match', async () => {
     const put = await send(server.port, 'PUT', '/files/guarded.txt', 'g');
     expect((await send(server.port, 'DELETE', '/files/guarded.txt', '', { 'If-Match': '"other"' })).status).toBe(412);
