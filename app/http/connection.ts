@@ -264,7 +264,8 @@ export class Connection {
   private onBodyDemand(): void {
     const ex = this.current;
     if (ex === null || this.destroyed) return;
-    if (ex.req.expectContinue && !ex.continueSent && !ex.responded) {
+    // No `100 Continue` once content has arrived anyway (RFC 9110 §10.1.1 "MAY omit").
+    if (ex.req.expectContinue && !ex.continueSent && !ex.responded && ex.body.received === 0 && !ex.body.complete) {
       ex.continueSent = true;
       this.queue(CONTINUE);
     }
@@ -460,8 +461,9 @@ export class Connection {
       return errorResponse(err);
     }
     // The framing is intact, so only this request fails; the body, if
-    // any, is discarded and the connection stays usable.
-    this.reportError(err, ex.req);
+    // any, is discarded and the connection stays usable. A failure after
+    // the engine already answered (its content was malformed) is expected.
+    if (!ex.responded) this.reportError(err, ex.req);
     return INTERNAL_ERROR;
   }
 

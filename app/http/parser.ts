@@ -364,9 +364,13 @@ export class RequestParser {
     if (te !== undefined) {
       if (cl !== undefined) throw new HttpError(400, 'both Transfer-Encoding and Content-Length');
       if (head.minorVersion === 0) throw new HttpError(400, 'Transfer-Encoding in an HTTP/1.0 request');
+      // An empty line is refused, not skipped: a peer that keeps only the
+      // last Transfer-Encoding line would see none and frame differently.
+      for (const line of fields.getAll('transfer-encoding')) {
+        if (splitList(line).length === 0) throw new HttpError(400, 'empty Transfer-Encoding');
+      }
       const codings = splitList(te.toLowerCase());
-      const last = codings[codings.length - 1];
-      if (last === undefined) throw new HttpError(400, 'empty Transfer-Encoding');
+      const last = codings[codings.length - 1]!;
       // Only a final "chunked" delimits the content (RFC 9112 §6.3 item 4).
       if (last !== 'chunked') throw new HttpError(400, 'Transfer-Encoding does not end in chunked');
       if (codings.indexOf('chunked') !== codings.length - 1) throw new HttpError(400, 'chunked applied more than once');
