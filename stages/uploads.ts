@@ -81,11 +81,23 @@ interface Target {
   readonly created: string[];
 }
 
+/** Names of the temporary files uploads are written to before the rename. */
+const PARTIAL_NAME = /^\.upload-[0-9a-f]{16}\.partial$/;
+
+/**
+ * True for the name of an upload's temporary file (`.upload-<16 hex>.partial`):
+ * never a finished file, so readers should neither list nor serve it,
+ * even with `--dotfiles` (one can be left behind by a crash).
+ */
+export function isPartialUpload(name: string): boolean {
+  return PARTIAL_NAME.test(name);
+}
+
 /** What a request names: its decoded segments, or the response refusing it. */
 function requestedSegments(req: Request, dotfiles: boolean): string[] | Response {
   const encoded = req.path.slice(PREFIX.length);
   const segments = decodePathSegments(encoded); // throws 400 on a malformed encoding
-  if (segments === null || (!dotfiles && segments.some((s) => s.startsWith('.')))) {
+  if (segments === null || segments.some((s) => (!dotfiles && s.startsWith('.')) || isPartialUpload(s))) {
     return { status: 404, headers: TEXT, body: 'no such file\n' };
   }
   if (segments.length === 0 || encoded.endsWith('/')) return notAFile();

@@ -130,6 +130,8 @@ test('with --dotfiles, dot-names can be uploaded and deleted', async () => {
     expect((await send(s.port, 'PUT', '/files/.env', 'A=1')).status).toBe(201);
     expect(readFileSync(path.join(dir, '.env'), 'utf8')).toBe('A=1');
     expect((await send(s.port, 'DELETE', '/files/.env')).status).toBe(204);
+    // An upload's temporary name is never writable, even then.
+    expect((await send(s.port, 'PUT', '/files/.upload-0123456789abcdef.partial', 'x')).status).toBe(404);
     expect(tree(dir)).toEqual([]);
   } finally {
     await s.stop();
