@@ -1,0 +1,118 @@
+// Directory listings: escaped names, working links for awkward names,
+// folders first, natural order, sizes, modification times, parent link.
+import fs from 'node:fs';
+import path from 'node:path';
+import { type RunningServer, startServer } from '../helpers/server';
+import { send, tempDir, writeTree } from './support';
+
+let dir: string;
+let server: RunningServer;
+
+/** Names a browser and an HTML page find awkward, each with its own content. */
+const AWKWARD = [
+  '<img src=x onerror=alert(1)>.txt',
+  'a & b.txt',
+  'quote " and \' apostrophe.txt',
+  'space in name.txt',
+  'hash#name.txt',
+  'question?mark.txt',
+  'percent%41.txt',
+  'plus+sign.txt',
+  'caf\u00e9 \u65e5\u672c.txt',
+  'javascript:alert(1)',
+  'semi;colon=eq.txt',
+];
+
+beforeAll(async () => {
+  dir = tempDir('listing');
+  const files: Record<string, string> = {};
+  AWKWARD.forEach((name, i) => (files[`awkward/${name}`] = `content ${i}`));
+  writeTree(dir, {
+    ...files,
+    'mixed/zeta.txt': 'z',
+    'mixed/Alpha.txt': 'a',
+    'mixed/file10.txt': '10',
+    'mixed/file2.txt': '2',
+    'mixed/beta/x.txt': 'x',
+    'mixed/Omega/y.txt': 'y',
+    'mixed/kilobytes.bin': Buffer.alloc(1536),
+    'mixed/.hidden': 'h',
+    'with-index/index.html': '<!doctype html><title>own index</title>',
+    'with-index/other.txt': 'other',
+  });
+  fs.utimesSync(path.join(dir, 'mixed', 'zeta.txt'), new Date('2023-07-04T09:08:07Z'), new Date('2023-07-04T09:08:07Z'));
+  server = await startServer(['--directory', dir]);
+});
+afterAll(async () => {
+  await server.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The href values of the listing's links, in order. */
+function hrefs(html: string): string[] {
+  return [...html.matchAll(/<a href="([^"]*)"/g)].map((m) => m[1]!);
+}
+
+/** Undoes the listing's HTML escaping of an attribute value. */
+function unescapeAttr(s: string): string {
+  return s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&');
+}
+
+test('a listing is a UTF-8 HTML page, readable on a phone (viewport), titled with the path', async () => {
+  const res = await send(server.port, '/files/mixed/');
+  expect(res.status).toBe(200);
+  expect(res.header('Content-Type')).toBe('text/html; charset=utf-8');
+  const html = res.body.toString();
+  expect(html).toMatch(/^<!doctype html>/i);
+  expect(html).toContain('<meta name="viewport" content="width=device-width,initial-scale=1">');
+  expect(html).toContain('<title>Index of /files/mixed/</title>');
+});
+
+test('folders first, then files, each in natural order (file2 before file10), case-insensitively', async () => {
+  const html = (await send(server.port, '/files/mixed/')).body.toString();
+  expect(hrefs(html)).toEqual(['../', 'beta/', 'Omega/', 'Alpha.txt', 'file2.txt', 'file10.txt', 'kilobytes.bin', 'zeta.txt']);
+});
+
+test('sizes are readable with the exact bytes in a tooltip; times are UTC', async () => {
+  const html = (await send(server.port, '/files/mixed/')).body.toString();
+  expect(html).toContain('<span title="1536 bytes">1.50 KiB</span>');
+  expect(html).toContain('<time datetime="2023-07-04T09:08:07.000Z">2023-07-04<span class="time"> 09:08</span></time>');
+});
+
+test('the top of the served directory has no parent link; folders below do', async () => {
+  expect(hrefs((await send(server.port, '/files/')).body.toString())).not.toContain('../');
+  expect(hrefs((await send(server.port, '/files/mixed/beta/')).body.toString())[0]).toBe('../');
+});
+
+test('awkward names are escaped in the page and every link leads to its own file', async () => {
+  const html = (await send(server.port, '/files/awkward/')).body.toString();
+  expect(html).not.toContain('<img');
+  expect(html).toContain('&#60;img src=x onerror=alert(1)&#62;.txt');
+  const links = hrefs(html).filter((h) => h !== '../');
+  expect(links).toHaveLength(AWKWARD.length);
+  for (const href of links) {
+    expect(href).not.toMatch(/^[a-z]+:/i); // never a scheme: every link stays relative
+    const target = `/files/awkward/${unescapeAttr(href)}`;
+    const res = await send(server.port, target);
+    expect(res.status).toBe(200);
+    const name = decodeURIComponent(unescapeAttr(href));
+    expect(res.body.toString()).toBe(`content ${AWKWARD.indexOf(name)}`);
+  }
+});
+
+test('a folder with index.html shows the index, not a listing', async () => {
+  const res = await send(server.port, '/files/with-index/');
+  expect(res.body.toString()).toBe('<!doctype html><title>own index</title>');
+});
+
+test('a listing is compressed for a client that accepts gzip', async () => {
+  const res = await send(server.port, '/files/mixed/', { 'Accept-Encoding': 'gzip' });
+  expect(res.header('Content-Encoding')).toBe('gzip');
+});
+
+test('HEAD of a listing sends its headers only', async () => {
+  const res = await send(server.port, '/files/mixed/', {}, 'HEAD');
+  expect(res.status).toBe(200);
+  expect(res.header('Content-Type')).toBe('text/html; charset=utf-8');
+  expect(res.body.length).toBe(0);
+});
