@@ -341,10 +341,10 @@ export class Connection {
         head = serializeHead(res.status, res.headers, framing, ex.close, !ex.close && minor0);
       }
     } catch (e) {
-      // Only a bad response from our own code gets here.
+      // Only a bad response from our own code gets here. Nothing is queued
+      // yet, so the framing is intact and the connection may persist.
       this.reportError(e, req);
-      ex.close = true;
-      this.queue(Buffer.from(serializeHead(500, undefined, { kind: 'length', length: 0 }, true, false), 'latin1'));
+      this.queue(Buffer.from(serializeHead(500, undefined, { kind: 'length', length: 0 }, ex.close, !ex.close && minor0), 'latin1'));
       this.sent(ex);
       return;
     }

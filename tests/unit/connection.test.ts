@@ -1,0 +1,350 @@
+// The connection module in-process: createHttpServer on 127.0.0.1:0 with
+// handlers written for each case, spoken to over raw TCP. Covers handler
+// failures, pipelining order, 100-continue, timeouts, half-close, clean
+// closes after errors, and read back-pressure.
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import type { Request } from '../../app/http/request';
+import type { Handler, Response } from '../../app/http/response';
+import { type HttpServer, type ServerOptions, createHttpServer } from '../../app/http/server';
+import { RawClient } from '../helpers/wire';
+
+interface Running {
+  http: HttpServer;
+  port: number;
+  errors: unknown[];
+}
+
+const running: Running[] = [];
+
+async function serve(handler: Handler<Request>, options: Partial<ServerOptions> = {}): Promise<Running> {
+  const errors: unknown[] = [];
+  const http = createHttpServer(handler, options, (err) => errors.push(err));
+  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
+  const addr = http.server.address() as net.AddressInfo;
+  const r = { http, port: addr.port, errors };
+  running.push(r);
+  return r;
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.http.close()));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const GET = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
+const text = (body: string): Response => ({ status: 200, headers: { 'Content-Type': 'text/plain' }, body });
+
+/** Echoes the path, or fails in the way the path names. */
+const echo: Handler<Request> = (req) => {
+  switch (req.path) {
+    case '/throw':
+      throw new Error('secret detail at /srv/app.js:12');
+    case '/reject':
+      return Promise.reject(new Error('async failure'));
+    case '/undefined':
+      return undefined as unknown as Response;
+    case '/status-42':
+      return { status: 42 };
+    case '/no-content-with-body':
+      return { status: 204, body: 'must not be sent' };
+    case '/bad-header':
+      return { status: 200, headers: { 'X-Injected': 'a\r\nSet-Cookie: x=1' }, body: 'x' };
+    case '/open-throws':
+      return { status: 200, body: { open: () => { throw new Error('cannot open'); } } };
+    default:
+      return text(req.path);
+  }
+};
+
+describe('a failing handler affects only its own request', () => {
+  test.each([
+    ['/throw', 500],
+    ['/reject', 500],
+    ['/undefined', 500],
+    ['/status-42', 500],
+    ['/bad-header', 500],
+    ['/open-throws', 500],
+  ])('%s is answered %i and the next request on the connection is served', async (path, status) => {
+    const s = await serve(echo);
+    const c = await RawClient.connect(s.port);
+    c.send(GET(path) + GET('/after'));
+    const res = await c.readResponse();
+    expect(res.status).toBe(status);
+    expect(res.rawHead).not.toContain('Set-Cookie');
+    expect(res.body.toString()).not.toMatch(/secret|app\.js|\bat\b/);
+    const next = await c.readResponse();
+    expect(next.body.toString()).toBe('/after');
+    expect(s.errors.length).toBe(1); // reported to the log, once
+    c.close();
+  });
+
+  test('a 204 never carries content, so the next response is not corrupted', async () => {
+    const s = await serve(echo);
+    const c = await RawClient.connect(s.port);
+    c.send(GET('/no-content-with-body') + GET('/after'));
+    const res = await c.readResponse();
+    expect(res.status).toBe(204);
+    expect(res.header('content-length')).toBeUndefined();
+    expect((await c.readResponse()).body.toString()).toBe('/after');
+    c.close();
+  });
+});
+
+test('pipelined requests with handlers of different speeds are answered in order', async () => {
+  const s = await serve(async (req) => {
+    await sleep(Number(req.query));
+    return text(req.query);
+  });
+  const c = await RawClient.connect(s.port);
+  const delays = [60, 0, 30, 5, 0, 45];
+  c.send(delays.map((d) => GET(`/?${d}`)).join(''));
+  for (const d of delays) expect((await c.readResponse()).body.toString()).toBe(String(d));
+  await c.expectOpenAndQuiet(50);
+  c.close();
+});
+
+/** Reads the whole request content and answers it. */
+const readBody: Handler<Request> = async (req) => text((await req.body.bytes()).toString('latin1'));
+
+describe('Expect: 100-continue (RFC 9110 §10.1.1)', () => {
+  test('a handler that reads the content gets it after 100 Continue', async () => {
+    const s = await serve(readBody);
+    const c = await RawClient.connect(s.port);
+    c.send('POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
+    const interim = await c.readResponse();
+    expect(interim.statusLine).toBe('HTTP/1.1 100 Continue');
+    c.send('hello');
+    const res = await c.readResponse();
+    expect(res.body.toString()).toBe('hello');
+    c.close();
+  });
+
+  test('a handler that does not read gets no 100, and the connection closes after its answer', async () => {
+    const s = await serve(() => ({ status: 403 }));
+    const c = await RawClient.connect(s.port);
+    c.send('POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
+    const res = await c.readResponse();
+    expect(res.status).toBe(403);
+    expect(res.header('connection')).toBe('close');
+    await c.expectClosed();
+  });
+
+  test('chunked content after 100 Continue', async () => {
+    const s = await serve(readBody);
+    const c = await RawClient.connect(s.port);
+    c.send('POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n');
+    expect((await c.readResponse()).status).toBe(100);
+    c.send('3\r\nabc\r\n0\r\n\r\n');
+    expect((await c.readResponse()).body.toString()).toBe('abc');
+    c.close();
+  });
+});
+
+describe('timeouts', () => {
+  test('a header section that does not arrive in time is 408 and closed (slowloris)', async () => {
+    const s = await serve(echo, { headersTimeout: 300 });
+    const c = await RawClient.connect(s.port);
+    c.send('GET / HTTP/1.1\r\nHo');
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) {
+      await sleep(100);
+      c.send('x'); // trickling does not extend the deadline
+    }
+    const res = await c.readResponse({ timeoutMs: 5000 });
+    expect(res.status).toBe(408);
+    expect(res.header('connection')).toBe('close');
+    await c.expectClosed();
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  test('an idle persistent connection is closed after the keep-alive timeout, silently', async () => {
+    const s = await serve(echo, { keepAliveTimeout: 300 });
+    const c = await RawClient.connect(s.port);
+    c.send(GET('/once'));
+    expect((await c.readResponse()).body.toString()).toBe('/once');
+    await c.expectOpenAndQuiet(100);
+    await c.expectClosed(5000);
+  });
+
+  test('a connection that never sends a byte is closed after the keep-alive timeout', async () => {
+    const s = await serve(echo, { keepAliveTimeout: 300 });
+    const c = await RawClient.connect(s.port);
+    await c.expectClosed(5000);
+  });
+
+  test('a stalled request body is 408 and closed', async () => {
+    const s = await serve(readBody, { bodyTimeout: 300 });
+    const c = await RawClient.connect(s.port);
+    c.send('POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc');
+    const res = await c.readResponse({ timeoutMs: 5000 });
+    expect(res.status).toBe(408);
+    await c.expectClosed();
+  });
+});
+
+describe('closing', () => {
+  test('requests sent before a half-close are all answered, then the server closes', async () => {
+    const s = await serve(async (req) => {
+      await sleep(20);
+      return text(req.path);
+    });
+    const c = await RawClient.connect(s.port);
+    c.send(GET('/1') + GET('/2') + GET('/3'));
+    c.socket.end(); // FIN: no more requests, but we still read
+    for (const p of ['/1', '/2', '/3']) expect((await c.readResponse()).body.toString()).toBe(p);
+    await c.expectClosed();
+  });
+
+  test('a 413 is received whole even while the client keeps sending content (no reset)', async () => {
+    const s = await serve(readBody, { maxBodySize: 1000 });
+    const c = await RawClient.connect(s.port);
+    c.send('POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 4000000\r\n\r\n');
+    c.send(Buffer.alloc(4_000_000, 0x61));
+    const res = await c.readResponse();
+    expect(res.status).toBe(413);
+    expect(res.header('connection')).toBe('close');
+    expect(res.body.toString()).toContain('1000');
+    c.close();
+  });
+
+  test('a 400 followed by a burst of junk is received whole', async () => {
+    const s = await serve(echo);
+    const c = await RawClient.connect(s.port);
+    c.send(`GET / HTTP/1.1\r\nHost: t\r\nBad Name: x\r\n\r\n${'junk'.repeat(100_000)}`);
+    const res = await c.readResponse();
+    expect(res.status).toBe(400);
+    await c.expectClosed();
+  });
+
+  test('a large response with Connection: close is not cut short for a slow reader', async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024, 0x62);
+    const s = await serve(() => ({ status: 200, body: big }));
+    const c = await RawClient.connect(s.port);
+    c.socket.pause();
+    c.send(GET('/big', 'Connection: close\r\n'));
+    await sleep(2500); // longer than the server's linger after FIN
+    c.socket.resume();
+    const res = await c.readResponse({ timeoutMs: 10_000 });
+    expect(res.body.length).toBe(big.length);
+    await c.expectClosed();
+  });
+
+  test('a response stream that fails midway cuts the connection; the server goes on', async () => {
+    const s = await serve((req) => {
+      if (req.path !== '/fail') return text('ok');
+      return {
+        status: 200,
+        body: {
+          length: 100,
+          open: () =>
+            new Readable({
+              read() {
+                this.push(Buffer.alloc(10));
+                this.destroy(new Error('disk gone'));
+              },
+            }),
+        },
+      };
+    });
+    const c = await RawClient.connect(s.port);
+    c.send(GET('/fail'));
+    await expect(c.readResponse()).rejects.toThrow(/closed/);
+    const d = await RawClient.connect(s.port);
+    d.send(GET('/fine'));
+    expect((await d.readResponse()).body.toString()).toBe('ok');
+    d.close();
+  });
+
+  test('a client leaving mid-body fails the handler\'s read; the server goes on', async () => {
+    let failure: unknown = null;
+    const s = await serve(async (req) => {
+      try {
+        await req.body.bytes();
+      } catch (e) {
+        failure = e;
+      }
+      return text('late');
+    });
+    const c = await RawClient.connect(s.port);
+    c.send('POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc');
+    await sleep(50);
+    c.close();
+    await sleep(100);
+    expect(failure).toBeInstanceOf(Error);
+    const d = await RawClient.connect(s.port);
+    d.send(GET('/x'));
+    expect((await d.readResponse()).body.toString()).toBe('late');
+    d.close();
+  });
+});
+
+describe('back-pressure', () => {
+  test('a client that pipelines and never reads stops being read; all is answered once it reads', async () => {
+    let calls = 0;
+    const body = Buffer.alloc(128 * 1024, 0x63);
+    const s = await serve(() => {
+      calls++;
+      return { status: 200, body };
+    });
+    const c = await RawClient.connect(s.port);
+    c.socket.pause(); // never read, for now
+    const total = 1000; // 128 MiB of responses if all were produced at once
+    c.send(Array.from({ length: total }, () => GET('/big')).join(''));
+    await sleep(1000);
+    const producedWhileBlocked = calls;
+    expect(producedWhileBlocked).toBeLessThan(200); // bounded by socket buffers, not by the client
+    c.socket.resume();
+    for (let i = 0; i < total; i++) {
+      const res = await c.readResponse({ timeoutMs: 20_000 });
+      if (res.body.length !== body.length) throw new Error(`response ${i} has ${res.body.length} bytes`);
+    }
+    expect(calls).toBe(total);
+    c.close();
+  }, 60_000);
+
+  test('a slow body reader pauses the socket instead of buffering the upload', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let seen = 0;
+    const s = await serve(async (req) => {
+      const stream = req.body.stream();
+      await gate; // the handler is busy: nothing is read
+      for await (const chunk of stream) seen += (chunk as Buffer).length;
+      return text(String(seen));
+    });
+    const size = 64 * 1024 * 1024;
+    const socket = net.connect(s.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: ${size}\r\n\r\n`);
+    let written = 0;
+    const chunk = Buffer.alloc(1024 * 1024);
+    let stalled = false;
+    while (written < size) {
+      written += chunk.length;
+      if (!socket.write(chunk)) {
+        const drained = await Promise.race([new Promise((r) => socket.once('drain', () => r(true))), sleep(1000).then(() => false)]);
+        if (!drained) {
+          stalled = true;
+          break;
+        }
+      }
+    }
+    expect(stalled).toBe(true); // the server stopped reading well before 64 MiB
+    expect(written).toBeLessThan(size / 2);
+    release();
+    while (written < size) {
+      written += chunk.length;
+      if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
+    }
+    const c = await new Promise<string>((resolve) => {
+      let got = '';
+      socket.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.endsWith(String(size))) resolve(got);
+      });
+    });
+    expect(c).toContain(`\r\n\r\n${size}`);
+    socket.destroy();
+  }, 60_000);
+});
