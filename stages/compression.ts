@@ -32,14 +32,15 @@ const BROTLI_OPTIONS = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } };
 /** A `Vary` value that already covers `Accept-Encoding`. */
 const VARIES_ON_CODING = /(^|,)\s*(accept-encoding|\*)\s*(,|$)/i;
 
-/** Whether a `Content-Type` value names a type worth compressing. */
+/** Whether a `Content-Type` value names a type worth compressing (mime-db's table, except `application/octet-stream`). */
 export function isCompressible(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   let known = compressibleCache.get(contentType);
   if (known === undefined) {
     const essence = contentType.split(';')[0]!.trim().toLowerCase();
     const entry = (db as Record<string, { compressible?: boolean }>)[essence];
-    known = entry?.compressible ?? (essence.startsWith('text/') || essence.endsWith('+json') || essence.endsWith('+xml'));
+    // mime-db calls octet-stream compressible, but unknown bytes are often compressed already.
+    known = essence !== 'application/octet-stream' && (entry?.compressible ?? (essence.startsWith('text/') || essence.endsWith('+json') || essence.endsWith('+xml')));
     compressibleCache.set(contentType, known);
   }
   return known;

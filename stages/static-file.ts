@@ -26,6 +26,8 @@ import { SUPPORTED_CODINGS, encode, encodeStream, isCompressible } from './compr
 /** Files up to this size (bytes) are coded in memory and sent with `Content-Length`; larger ones are coded as a stream. */
 export const CODE_IN_MEMORY_MAX = 64 * 1024;
 
+const OCTET_STREAM = 'application/octet-stream';
+
 /** Precompressed siblings looked for next to a file, in the server's order of preference. */
 const SIBLINGS = [
   { coding: 'br', suffix: '.br' },
@@ -40,9 +42,9 @@ const SIBLINGS = [
  */
 export function contentTypeFor(fileName: string): string {
   const ext = path.extname(fileName);
-  if (ext.length <= 1) return 'application/octet-stream';
+  if (ext.length <= 1) return OCTET_STREAM;
   const type = mime.lookup(ext);
-  if (type === false) return 'application/octet-stream';
+  if (type === false) return OCTET_STREAM;
   return mime.contentType(type) || type;
 }
 

@@ -99,9 +99,13 @@ describe('what gets coded', () => {
     expect(res.body.equals(PNG)).toBe(true);
   });
 
-  test('an octet-stream without siblings is sent as it is, without Vary', async () => {
-    const res = await get('pic.png');
+  test.each(['blob', 'archive.bin'])('an octet-stream (%s) without siblings is sent as it is, without Vary', async (name) => {
+    fs.writeFileSync(path.join(dir, name), BIN);
+    const res = await get(name, 'gzip, br, deflate');
+    expect(res.header('Content-Type')).toBe('application/octet-stream');
+    expect(res.header('Content-Encoding')).toBeUndefined();
     expect(res.header('Vary')).toBeUndefined();
+    expect(res.body.equals(BIN)).toBe(true);
   });
 
   test('a large text file is coded as a stream: chunked, and decodes to the file', async () => {
