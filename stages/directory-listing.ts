@@ -21,8 +21,8 @@ export interface ListingEntry {
 
 /** What the listing may show. */
 export interface ListingPolicy {
-  /** Show entries whose name starts with `.`. */
-  readonly dotfiles: boolean;
+  /** Whether a name must not be shown (dotfiles without `--dotfiles`, unfinished uploads). */
+  readonly isHidden: (name: string) => boolean;
   /** Whether a real path (symlinks resolved) lies inside the served directory. */
   readonly isInside: (realPath: string) => boolean;
 }
@@ -32,7 +32,7 @@ const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' })
 /**
  * Reads the entries of `dir` that can be served: regular files and
  * directories (symlinks followed, but only those that stay inside the
- * served directory), without dotfiles unless allowed. Entries that vanish
+ * served directory), without hidden names. Entries that vanish
  * or cannot be read while listing are left out.
  * @returns entries sorted folders first, then by name (numbers in names compared as numbers).
  * @throws the `readdir` error when the directory itself cannot be read.
@@ -46,7 +46,7 @@ export async function readListing(dir: string, policy: ListingPolicy): Promise<L
 }
 
 async function entryOf(dir: string, d: Dirent, policy: ListingPolicy): Promise<ListingEntry | null> {
-  if (!policy.dotfiles && d.name.startsWith('.')) return null;
+  if (policy.isHidden(d.name)) return null;
   const full = path.join(dir, d.name);
   try {
     if (d.isSymbolicLink() && !policy.isInside(await realpath(full))) return null;

@@ -6,7 +6,8 @@
  *
  * Path safety: the path is percent-decoded once, segment by segment; `.`
  * and `..` segments, and a decoded `/`, `\` or NUL inside a segment, are
- * 404 (a malformed encoding is 400); dotfiles are 404 unless allowed; and
+ * 404 (a malformed encoding is 400); dotfiles are 404 unless allowed, and
+ * an upload's temporary file always is (it is not a finished file); and
  * the resolved real path (symlinks followed) must lie inside the served
  * directory, else 404. Nothing outside the directory is read or listed.
  */
@@ -20,6 +21,7 @@ import type { Response } from '../app/http/response.js';
 import type { RequestHandler } from '../app/http/router.js';
 import { readListing, renderListing } from './directory-listing.js';
 import { fileResponse } from './static-file.js';
+import { isPartialUpload } from './uploads.js';
 
 /** How a directory is served. */
 export interface ServedDirectoryOptions {
@@ -45,6 +47,7 @@ export function servedDirectory(options: ServedDirectoryOptions): RequestHandler
   const rootWithSep = root.endsWith(path.sep) ? root : root + path.sep;
   const isInside = (p: string) => p === root || p.startsWith(rootWithSep);
   const { prefix, dotfiles } = options;
+  const isHidden = (name: string) => (!dotfiles && name.startsWith('.')) || isPartialUpload(name);
 
   /** The real path of `p` if it exists inside the served directory, else null. */
   const resolveInside = async (p: string): Promise<string | null> => {
@@ -64,7 +67,7 @@ export function servedDirectory(options: ServedDirectoryOptions): RequestHandler
     }
     let entries;
     try {
-      entries = await readListing(dir, { dotfiles, isInside });
+      entries = await readListing(dir, { isHidden, isInside });
     } catch (e) {
       return { status: (e as NodeJS.ErrnoException).code === 'EACCES' ? 403 : 404 };
     }
@@ -76,7 +79,7 @@ export function servedDirectory(options: ServedDirectoryOptions): RequestHandler
     const rest = req.path.slice(prefix.length);
     const segments = decodePathSegments(rest);
     if (segments === null) return NOT_FOUND;
-    if (!dotfiles && segments.some((s) => s.startsWith('.'))) return NOT_FOUND;
+    if (segments.some(isHidden)) return NOT_FOUND;
     const real = await resolveInside(path.join(root, ...segments));
     if (real === null) return NOT_FOUND;
     const st = await stat(real).catch(() => null);

@@ -24,6 +24,7 @@ beforeAll(async () => {
     'served/.env': 'DOTFILE',
     'served/.git/config': 'DOTDIR',
     'served/sub/.hidden.txt': 'DOTFILE',
+    'served/.upload-0123456789abcdef.partial': 'HALF AN UPLOAD',
     'served%2e%2e/secret.txt': 'decoy named with a literal percent sign',
   });
   fs.symlinkSync(path.join(base, 'secret.txt'), path.join(served, 'link-out.txt'));
@@ -126,6 +127,8 @@ describe('with --dotfiles', () => {
     const listing = (await send(withDots.port, '/files/')).body.toString();
     expect(listing).toContain('href=".env"');
     expect(listing).toContain('href=".git/"');
+    expect(listing).not.toContain('.upload-');
+    expect((await send(withDots.port, '/files/.upload-0123456789abcdef.partial')).status).toBe(404); // an unfinished upload
     for (const spelling of ['../secret.txt', '%2e%2e/secret.txt', 'link-out.txt', '.%2e/secret.txt']) {
       expect((await send(withDots.port, `/files/${spelling}`)).status).toBe(404);
     }
