@@ -78,6 +78,22 @@ const top = (m, k) =>
     .slice(0, k)
     .map(([key, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${key}`)
     .join('\n');
+// Total time: self time of a node and everything it called (counted once per stack).
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusive = new Map();
+for (const [id, n] of counts) {
+  const seen = new Set();
+  for (let at = id; at !== undefined; at = parent.get(at)) {
+    const cf = byId.get(at).callFrame;
+    const key = `${cf.functionName || '(anonymous)'}  ${cf.url ? cf.url.replace(`file://${ROOT}/`, '') : '(native)'}:${cf.lineNumber + 1}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    inclusive.set(key, (inclusive.get(key) ?? 0) + n);
+  }
+}
 console.log(`\nself time by function (${total} samples):\n${top(byFunction, 30)}`);
+console.log(`\ntotal time by function (self and callees):\n${top(inclusive, 40)}`);
 console.log(`\nself time by file:\n${top(byFile, 20)}`);
 console.log(`\nprofile: ${path.relative(ROOT, path.join(outDir, file))}`);

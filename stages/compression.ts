@@ -20,7 +20,7 @@ import zlib from 'node:zlib';
 import db from 'mime-db';
 import { negotiateContentCoding } from '../app/http/content-coding.js';
 import type { Request } from '../app/http/request.js';
-import { type Response, isStreamBody } from '../app/http/response.js';
+import { type HeaderFields, type Response, isStreamBody } from '../app/http/response.js';
 import type { ResponseFilter } from '../app/http/router.js';
 
 /** Codings we apply, most preferred first. */
@@ -119,6 +119,39 @@ function addVary(headers: Record<string, string>): void {
 }
 
 /**
+ * The response's header fields with `Vary: Accept-Encoding` added when the
+ * filter may code its content; `null` when it must leave the response
+ * alone (incompressible type, already coded, or the handler negotiated
+ * already and varies on `Accept-Encoding`).
+ */
+function codableFields(headers: HeaderFields): HeaderFields | null {
+  if (!isCompressible(fieldOf(headers, 'content-type')) || fieldOf(headers, 'content-encoding') !== undefined) return null;
+  const vary = fieldOf(headers, 'vary');
+  if (vary !== undefined && VARIES_ON_CODING.test(vary)) return null;
+  const out = { ...headers };
+  addVary(out);
+  return out;
+}
+
+/**
+ * {@link codableFields} for frozen header objects, which handlers share
+ * between responses (`/echo` answers with one constant): computed once per
+ * object, so the common case costs one lookup and no copy.
+ */
+const codableCache = new WeakMap<HeaderFields, HeaderFields | null>();
+
+function codableFieldsOf(headers: HeaderFields): HeaderFields | null {
+  if (!Object.isFrozen(headers)) return codableFields(headers);
+  let fields = codableCache.get(headers);
+  if (fields === undefined) {
+    fields = codableFields(headers);
+    if (fields !== null) Object.freeze(fields);
+    codableCache.set(headers, fields);
+  }
+  return fields;
+}
+
+/**
  * The compression filter. Leaves alone responses without content, partial
  * content, already-coded content, incompressible types, and responses whose
  * handler negotiated already (they vary on `Accept-Encoding`); answers 406 when
@@ -128,19 +161,17 @@ export const compression: ResponseFilter = (req: Request, res: Response): Respon
   const headers = res.headers;
   const body = res.body;
   if (headers === undefined || body === undefined || res.status === 206 || res.status < 200) return res;
-  if (!isCompressible(fieldOf(headers, 'content-type')) || fieldOf(headers, 'content-encoding') !== undefined) return res;
-  const vary = fieldOf(headers, 'vary');
-  if (vary !== undefined && VARIES_ON_CODING.test(vary)) return res;
+  const varied = codableFieldsOf(headers);
+  if (varied === null) return res;
   const coding = negotiateContentCoding(req.fields.get('accept-encoding'), SUPPORTED_CODINGS);
-  const out = { ...headers };
-  addVary(out);
   if (coding === null) {
-    return { status: 406, headers: { 'Content-Type': 'text/plain', Vary: out['Vary'] ?? 'Accept-Encoding' }, body: 'no acceptable content-coding\n' };
+    return { status: 406, headers: { 'Content-Type': 'text/plain', Vary: varied['Vary'] ?? 'Accept-Encoding' }, body: 'no acceptable content-coding\n' };
   }
-  if (coding === 'identity') return { ...res, headers: out };
-  out['Content-Encoding'] = coding;
+  // Response has exactly these three members; built literally, not spread (hot path).
+  if (coding === 'identity') return { status: res.status, headers: varied, body };
+  const out = { ...varied, 'Content-Encoding': coding };
   if (isStreamBody(body)) {
-    return { ...res, headers: out, body: { open: () => pipeline(body.open(), encodeStream(coding), () => undefined) } };
+    return { status: res.status, headers: out, body: { open: () => pipeline(body.open(), encodeStream(coding), () => undefined) } };
   }
-  return { ...res, headers: out, body: encodeSync(coding, body) };
+  return { status: res.status, headers: out, body: encodeSync(coding, body) };
 };

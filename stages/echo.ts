@@ -7,6 +7,8 @@ import { decodeComponent } from '../app/http/path.js';
 import type { Route } from '../app/http/router.js';
 
 const PREFIX = '/echo/';
+/** Shared by every response, frozen so that filters and the serializer may cache what they derive from it. */
+const TEXT_PLAIN = Object.freeze({ 'Content-Type': 'text/plain' });
 
 export const echoRoute: Route = {
   path: PREFIX,
@@ -14,7 +16,7 @@ export const echoRoute: Route = {
   methods: {
     GET: (req) => ({
       status: 200,
-      headers: { 'Content-Type': 'text/plain' },
+      headers: TEXT_PLAIN,
       body: decodeComponent(req.path.slice(PREFIX.length)),
     }),
   },

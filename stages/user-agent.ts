@@ -8,12 +8,15 @@
 
 import type { Route } from '../app/http/router.js';
 
+/** Shared by every response, frozen so that filters and the serializer may cache what they derive from it. */
+const TEXT_PLAIN = Object.freeze({ 'Content-Type': 'text/plain' });
+
 export const userAgentRoute: Route = {
   path: '/user-agent',
   methods: {
     GET: (req) => ({
       status: 200,
-      headers: { 'Content-Type': 'text/plain' },
+      headers: TEXT_PLAIN,
       body: Buffer.from(req.fields.get('user-agent') ?? '', 'latin1'),
     }),
   },

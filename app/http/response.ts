@@ -56,6 +56,35 @@ export type ResponseFraming =
   | { readonly kind: 'close' }
   | { readonly kind: 'none' };
 
+/** The field lines for `headers`, each ending in CRLF. @throws Error on CR or LF in a value. */
+function fieldLines(headers: HeaderFields): string {
+  let lines = '';
+  for (const name in headers) {
+    const value = headers[name]!;
+    if (value.indexOf('\r') !== -1 || value.indexOf('\n') !== -1) {
+      throw new Error(`CR or LF in the value of response field ${name}`);
+    }
+    lines += `${name}: ${value}\r\n`;
+  }
+  return lines;
+}
+
+/**
+ * Field lines of frozen header objects, which handlers share between
+ * responses: serialized (and checked) once per object, not per response.
+ */
+const fieldLinesCache = new WeakMap<HeaderFields, string>();
+
+function fieldLinesOf(headers: HeaderFields): string {
+  if (!Object.isFrozen(headers)) return fieldLines(headers);
+  let lines = fieldLinesCache.get(headers);
+  if (lines === undefined) {
+    lines = fieldLines(headers);
+    fieldLinesCache.set(headers, lines);
+  }
+  return lines;
+}
+
 /**
  * Serializes the status-line and header section, framing fields and
  * `Connection` included, ending with the empty line.
@@ -73,15 +102,7 @@ export function serializeHead(
   keepAlive10: boolean,
 ): string {
   let head = statusLine(status);
-  if (headers !== undefined) {
-    for (const name in headers) {
-      const value = headers[name]!;
-      if (value.indexOf('\r') !== -1 || value.indexOf('\n') !== -1) {
-        throw new Error(`CR or LF in the value of response field ${name}`);
-      }
-      head += `${name}: ${value}\r\n`;
-    }
-  }
+  if (headers !== undefined) head += fieldLinesOf(headers);
   if (framing.kind === 'length') {
     if (!statusHasNoContent(status)) head += `Content-Length: ${framing.length}\r\n`;
   } else if (framing.kind === 'chunked') {
