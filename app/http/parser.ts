@@ -10,7 +10,16 @@
  * Line endings (RFC 9112 §2.2): every line must end in CRLF. The RFC lets a
  * recipient accept a bare LF; we do not, because a parser that accepts what
  * another in the chain rejects is how requests get smuggled. A bare LF or a
- * bare CR anywhere in the head or chunked framing is answered 400.
+ * bare CR anywhere in the head or chunked framing is answered 400. Up to
+ * {@link MAX_LEADING_EMPTY_LINES} empty lines before a request-line are skipped.
+ *
+ * Other strict choices, each where the RFC allows rejecting: obs-fold and
+ * whitespace before a colon are 400 (§5.1, §5.2), not repaired; any CTL
+ * but HTAB in a field value is 400; HTTP-version must be exactly
+ * `HTTP/1.0` or `HTTP/1.1`, other well-formed versions (`HTTP/1.2`
+ * included) are 505; Transfer-Encoding with Content-Length, on HTTP/1.0,
+ * with an empty line, or not ending in a single `chunked` is 400, and a
+ * coding before `chunked` is 501 (§6.1, §6.3).
  */
 
 import { HttpError } from './errors.js';
