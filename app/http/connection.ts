@@ -96,6 +96,8 @@ export class Connection {
   private readonly parser: RequestParser;
   private current: Exchange | null = null;
   private readonly out: Buffer[] = [];
+  /** Latin1 text queued after the last Buffer in {@link out}: heads and ASCII bodies, written without a Buffer copy. */
+  private outText = '';
   private outBytes = 0;
   /** The socket's buffer is full: stop taking requests until 'drain'. */
   private writeBlocked = false;
@@ -287,8 +289,18 @@ export class Connection {
   // ---- output ---------------------------------------------------------------
 
   private queue(bytes: Buffer): void {
+    if (this.outText !== '') {
+      this.out.push(Buffer.from(this.outText, 'latin1'));
+      this.outText = '';
+    }
     this.out.push(bytes);
     this.outBytes += bytes.length;
+  }
+
+  /** Queues text whose bytes are its latin1 encoding (one byte per char). */
+  private queueText(text: string): void {
+    this.outText += text;
+    this.outBytes += text.length;
   }
 
   /**
@@ -319,6 +331,7 @@ export class Connection {
     const noContent = req.method === 'HEAD' || statusHasNoContent(res.status);
     const body = res.body;
     let head: string;
+    let bodyBytes = 0;
     let stream: Readable | null = null;
     let chunked = false;
     try {
@@ -337,23 +350,27 @@ export class Connection {
           chunked = framing.kind === 'chunked';
         }
       } else {
-        const framing: ResponseFraming = { kind: 'length', length: bodyLength(body) };
+        bodyBytes = bodyLength(body);
+        const framing: ResponseFraming = { kind: 'length', length: bodyBytes };
         head = serializeHead(res.status, res.headers, framing, ex.close, !ex.close && minor0);
       }
     } catch (e) {
       // Only a bad response from our own code gets here. Nothing is queued
       // yet, so the framing is intact and the connection may persist.
       this.reportError(e, req);
-      this.queue(Buffer.from(serializeHead(500, undefined, { kind: 'length', length: 0 }, ex.close, !ex.close && minor0), 'latin1'));
+      this.queueText(serializeHead(500, undefined, { kind: 'length', length: 0 }, ex.close, !ex.close && minor0));
       this.sent(ex);
       return;
     }
     if (stream !== null) {
-      this.queue(Buffer.from(head, 'latin1'));
+      this.queueText(head);
       this.startStream(ex, stream, chunked);
       return;
     }
-    this.queue(noContent || isStreamBody(body) ? Buffer.from(head, 'latin1') : joinHeadAndBody(head, body));
+    if (noContent || body === undefined || isStreamBody(body)) this.queueText(head);
+    // Text whose UTF-8 length equals its length is ASCII: its latin1 bytes are its UTF-8 bytes.
+    else if (typeof body === 'string' && bodyBytes === body.length) this.queueText(head + body);
+    else this.queue(joinHeadAndBody(head, body));
     this.sent(ex);
   }
 
@@ -378,7 +395,7 @@ export class Connection {
     stream.once('end', () => {
       if (this.destroyed) return;
       this.streaming = null;
-      if (chunked) this.queue(Buffer.from(LAST_CHUNK, 'latin1'));
+      if (chunked) this.queueText(LAST_CHUNK);
       try {
         this.sent(ex);
       } catch (e) {
@@ -414,9 +431,17 @@ export class Connection {
 
   private flush(): void {
     const out = this.out;
-    if (out.length === 0 || this.destroyed) return;
-    const ok = this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out, this.outBytes));
+    if ((out.length === 0 && this.outText === '') || this.destroyed) return;
+    let ok: boolean;
+    if (out.length === 0) {
+      // The common case, pipelined batches included: one string, one write, no Buffer.
+      ok = this.socket.write(this.outText, 'latin1');
+    } else {
+      if (this.outText !== '') out.push(Buffer.from(this.outText, 'latin1'));
+      ok = this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out, this.outBytes));
+    }
     out.length = 0;
+    this.outText = '';
     this.outBytes = 0;
     if (!ok && !this.writeBlocked) {
       this.writeBlocked = true;
