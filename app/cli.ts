@@ -38,7 +38,8 @@ function existingDirectory(name: string, value: unknown): string | undefined {
 
 function positiveInteger(name: string, value: unknown, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`--${name} must be a whole number from ${min} to ${max}, got ${String(value)}`);
+    const got = typeof value === 'number' && Number.isNaN(value) ? 'something that is not a number' : String(value);
+    throw new Error(`--${name} must be a whole number from ${min} to ${max}, got ${got}`);
   }
   return value;
 }
@@ -70,6 +71,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
     .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
+    // Every option but the flag takes a value: `--port` alone is an error, not the default.
+    .requiresArg(['directory', 'root', 'port', 'host', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout'])
     .strict()
     .help()
     .alias('h', 'help')
