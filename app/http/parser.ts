@@ -140,6 +140,12 @@ export class RequestParser {
   private head: RequestHead | null = null;
   private fields: Fields | null = null;
   private hostCount = 0;
+  // The previous request's head: a client repeats its target and field
+  // values, so equal bytes reuse its strings instead of decoding new ones.
+  private prevTarget = '';
+  private prevFields: Fields | null = null;
+  /** The last Host value that passed {@link HOST_RE}. */
+  private validHost = '';
 
   // Body in progress.
   private remaining = 0;
@@ -261,13 +267,13 @@ export class RequestParser {
     let i = start;
     while (i < end && TCHAR[buf[i]!] === 1) i++;
     if (i === start || buf[i] !== SP) throw new HttpError(400, 'malformed method');
-    const method = buf.toString('latin1', start, i);
+    const method = knownMethod(buf, start, i) ?? buf.toString('latin1', start, i);
     // request-target: visible ASCII up to the next SP
     const tStart = ++i;
     while (i < end && TARGET_CHAR[buf[i]!] === 1) i++;
     if (i === tStart || buf[i] !== SP) throw new HttpError(400, 'malformed request-target');
     if (i - tStart > this.limits.maxTargetLength) throw new HttpError(414, 'request-target too long');
-    const target = buf.toString('latin1', tStart, i);
+    const target = sameBytes(buf, tStart, i, this.prevTarget) ? this.prevTarget : (this.prevTarget = buf.toString('latin1', tStart, i));
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, exactly to the CR
     const v = i + 1;
     if (end - v !== 8) throw new HttpError(400, 'malformed HTTP-version');
@@ -320,7 +326,7 @@ export class RequestParser {
       throw new HttpError(400, 'field-name is not a token');
     }
     if (i === start) throw new HttpError(400, 'empty field-name');
-    const name = buf.toString('latin1', start, i).toLowerCase();
+    const name = knownFieldName(buf, start, i) ?? buf.toString('latin1', start, i).toLowerCase();
     i++;
     while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
     const vStart = i;
@@ -336,7 +342,13 @@ export class RequestParser {
       if (into.size >= this.limits.maxHeaderCount) throw new HttpError(431, 'too many header fields');
       if (name === 'host') this.hostCount++;
     }
-    into.append(name, buf.toString('latin1', vStart, vEnd));
+    const prev = isHeader ? this.prevFields : null;
+    const at = into.size;
+    if (prev !== null && at < prev.size && prev.names[at] === name && sameBytes(buf, vStart, vEnd, prev.values[at]!)) {
+      into.append(name, prev.values[at]!);
+    } else {
+      into.append(name, buf.toString('latin1', vStart, vEnd));
+    }
   }
 
   /** Applies RFC 9112 §6.3 and §9.3 to a complete header section. */
@@ -347,12 +359,19 @@ export class RequestParser {
     this.fields = null;
     this.headBytes = 0;
     this.emptyLines = 0;
+    this.prevFields = fields;
 
     if (head.minorVersion === 1 && this.hostCount !== 1) {
       throw new HttpError(400, this.hostCount === 0 ? 'missing Host header field' : 'more than one Host header field');
     }
     if (this.hostCount > 1) throw new HttpError(400, 'more than one Host header field');
-    if (this.hostCount === 1 && !HOST_RE.test(fields.get('host')!)) throw new HttpError(400, 'invalid Host');
+    if (this.hostCount === 1) {
+      const host = fields.get('host')!;
+      if (host !== this.validHost) {
+        if (!HOST_RE.test(host)) throw new HttpError(400, 'invalid Host');
+        this.validHost = host;
+      }
+    }
 
     const connection = fields.get('connection');
     if (connection !== undefined) {
@@ -574,4 +593,56 @@ function parseTarget(head: RequestHead): void {
   head.targetForm = 'absolute';
   head.path = m[2] ?? '/';
   head.query = m[3] ?? '';
+}
+
+// ---- decoding without allocating (hot path) ----------------------------------
+
+/** Longest string {@link sameBytes} compares; longer ones are decoded afresh. */
+const MAX_REUSED_LENGTH = 256;
+
+/** True when `buf[start, end)` holds exactly the latin1 bytes of `s`. */
+function sameBytes(buf: Buffer, start: number, end: number, s: string): boolean {
+  const n = end - start;
+  if (n !== s.length || n > MAX_REUSED_LENGTH) return false;
+  for (let k = 0; k < n; k++) if (buf[start + k] !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+const METHODS_BY_LENGTH: readonly (readonly string[])[] = groupByLength(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
+
+/** The common method at `buf[start, end)` as a constant string (case-sensitive, RFC 9110 §9.1), or `undefined`. */
+function knownMethod(buf: Buffer, start: number, end: number): string | undefined {
+  const candidates = METHODS_BY_LENGTH[end - start];
+  if (candidates === undefined) return undefined;
+  for (const m of candidates) if (sameBytes(buf, start, end, m)) return m;
+  return undefined;
+}
+
+const FIELD_NAMES_BY_LENGTH: readonly (readonly string[])[] = groupByLength([
+  'host', 'user-agent', 'accept', 'accept-encoding', 'accept-language', 'connection', 'content-length',
+  'content-type', 'transfer-encoding', 'expect', 'cookie', 'referer', 'origin', 'cache-control', 'pragma',
+  'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range',
+  'authorization', 'upgrade', 'te', 'keep-alive',
+]);
+
+/**
+ * The common field-name at `buf[start, end)`, lower-case, as a constant
+ * string, or `undefined`. Only for bytes already checked to be tchar: then
+ * `c | 0x20` equals a lower-case letter only for that letter in either case,
+ * and equals "-" only for "-".
+ */
+function knownFieldName(buf: Buffer, start: number, end: number): string | undefined {
+  const candidates = FIELD_NAMES_BY_LENGTH[end - start];
+  if (candidates === undefined) return undefined;
+  outer: for (const name of candidates) {
+    for (let k = 0; k < name.length; k++) if ((buf[start + k]! | 0x20) !== name.charCodeAt(k)) continue outer;
+    return name;
+  }
+  return undefined;
+}
+
+function groupByLength(words: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (const w of words) (out[w.length] ??= []).push(w);
+  return out;
 }
