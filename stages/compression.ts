@@ -140,7 +140,13 @@ function codableFields(headers: HeaderFields): HeaderFields | null {
  */
 const codableCache = new WeakMap<HeaderFields, HeaderFields | null>();
 
+// The last frozen object looked up, and its answer: one identity check for
+// a run of responses from the same route.
+let lastHeaders: HeaderFields | undefined;
+let lastFields: HeaderFields | null = null;
+
 function codableFieldsOf(headers: HeaderFields): HeaderFields | null {
+  if (headers === lastHeaders) return lastFields;
   if (!Object.isFrozen(headers)) return codableFields(headers);
   let fields = codableCache.get(headers);
   if (fields === undefined) {
@@ -148,6 +154,8 @@ function codableFieldsOf(headers: HeaderFields): HeaderFields | null {
     if (fields !== null) Object.freeze(fields);
     codableCache.set(headers, fields);
   }
+  lastHeaders = headers;
+  lastFields = fields;
   return fields;
 }
 

@@ -46,7 +46,14 @@ export function isStreamBody(body: Body | undefined): body is StreamBody {
 /** The length in bytes of a non-stream body. */
 export function bodyLength(body: Buffer | string | undefined): number {
   if (body === undefined) return 0;
-  return typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  if (typeof body !== 'string') return body.length;
+  // Short ASCII text (the common case) is counted here, sparing a native call.
+  if (body.length <= 64) {
+    let i = 0;
+    while (i < body.length && body.charCodeAt(i) < 0x80) i++;
+    if (i === body.length) return i;
+  }
+  return Buffer.byteLength(body);
 }
 
 /** How the engine delimits a response's content (RFC 9112 §6.3). */
@@ -85,6 +92,33 @@ function fieldLinesOf(headers: HeaderFields): string {
   return lines;
 }
 
+// The last status-line and frozen field lines serialized: consecutive
+// responses of one route share them, so one identity check replaces the lookups.
+let lastStatus = 0;
+let lastHeaders: HeaderFields | undefined;
+let lastPrefix = '';
+
+/** Status-line and field lines of a response. */
+function headPrefix(status: number, headers: HeaderFields | undefined): string {
+  if (headers === undefined) return statusLine(status);
+  if (headers === lastHeaders && status === lastStatus) return lastPrefix;
+  const prefix = statusLine(status) + fieldLinesOf(headers);
+  if (Object.isFrozen(headers)) {
+    lastStatus = status;
+    lastHeaders = headers;
+    lastPrefix = prefix;
+  }
+  return prefix;
+}
+
+/** `Content-Length` lines for small lengths, built once. */
+const CONTENT_LENGTH_LINES: string[] = [];
+
+function contentLengthLine(length: number): string {
+  if (length >= 1024) return `Content-Length: ${length}\r\n`;
+  return (CONTENT_LENGTH_LINES[length] ??= `Content-Length: ${length}\r\n`);
+}
+
 /**
  * Serializes the status-line and header section, framing fields and
  * `Connection` included, ending with the empty line.
@@ -101,10 +135,9 @@ export function serializeHead(
   close: boolean,
   keepAlive10: boolean,
 ): string {
-  let head = statusLine(status);
-  if (headers !== undefined) head += fieldLinesOf(headers);
+  let head = headPrefix(status, headers);
   if (framing.kind === 'length') {
-    if (!statusHasNoContent(status)) head += `Content-Length: ${framing.length}\r\n`;
+    if (!statusHasNoContent(status)) head += contentLengthLine(framing.length);
   } else if (framing.kind === 'chunked') {
     head += 'Transfer-Encoding: chunked\r\n';
   }
