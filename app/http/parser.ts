@@ -270,10 +270,18 @@ export class RequestParser {
     const method = knownMethod(buf, start, i) ?? buf.toString('latin1', start, i);
     // request-target: visible ASCII up to the next SP
     const tStart = ++i;
-    while (i < end && TARGET_CHAR[buf[i]!] === 1) i++;
-    if (i === tStart || buf[i] !== SP) throw new HttpError(400, 'malformed request-target');
-    if (i - tStart > this.limits.maxTargetLength) throw new HttpError(414, 'request-target too long');
-    const target = sameBytes(buf, tStart, i, this.prevTarget) ? this.prevTarget : (this.prevTarget = buf.toString('latin1', tStart, i));
+    let target: string;
+    const tEnd = end - 9; // the SP before an 8-byte HTTP-version
+    if (tEnd > tStart && buf[tEnd] === SP && sameBytes(buf, tStart, tEnd, this.prevTarget)) {
+      // The previous request's target, already checked: the scan would stop at tEnd too.
+      target = this.prevTarget;
+      i = tEnd;
+    } else {
+      while (i < end && TARGET_CHAR[buf[i]!] === 1) i++;
+      if (i === tStart || buf[i] !== SP) throw new HttpError(400, 'malformed request-target');
+      if (i - tStart > this.limits.maxTargetLength) throw new HttpError(414, 'request-target too long');
+      target = this.prevTarget = buf.toString('latin1', tStart, i);
+    }
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, exactly to the CR
     const v = i + 1;
     if (end - v !== 8) throw new HttpError(400, 'malformed HTTP-version');
@@ -330,25 +338,29 @@ export class RequestParser {
     i++;
     while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
     const vStart = i;
-    let vEnd = vStart;
-    for (; i < end; i++) {
-      const c = buf[i]!;
-      if (FIELD_VALUE_CHAR[c] === 0) {
-        throw new HttpError(400, c === CR ? 'bare CR in field value' : 'control character in field value');
+    // The previous request's value on the same line: checked and trimmed already.
+    const prev = isHeader ? this.prevFields : null;
+    const at = into.size;
+    const earlier = prev !== null && at < prev.size && prev.names[at] === name ? prev.values[at]! : undefined;
+    let value: string;
+    if (earlier !== undefined && sameBytes(buf, vStart, end, earlier)) {
+      value = earlier;
+    } else {
+      let vEnd = vStart;
+      for (; i < end; i++) {
+        const c = buf[i]!;
+        if (FIELD_VALUE_CHAR[c] === 0) {
+          throw new HttpError(400, c === CR ? 'bare CR in field value' : 'control character in field value');
+        }
+        if (c !== SP && c !== HTAB) vEnd = i + 1;
       }
-      if (c !== SP && c !== HTAB) vEnd = i + 1;
+      value = earlier !== undefined && sameBytes(buf, vStart, vEnd, earlier) ? earlier : buf.toString('latin1', vStart, vEnd);
     }
     if (isHeader) {
       if (into.size >= this.limits.maxHeaderCount) throw new HttpError(431, 'too many header fields');
       if (name === 'host') this.hostCount++;
     }
-    const prev = isHeader ? this.prevFields : null;
-    const at = into.size;
-    if (prev !== null && at < prev.size && prev.names[at] === name && sameBytes(buf, vStart, vEnd, prev.values[at]!)) {
-      into.append(name, prev.values[at]!);
-    } else {
-      into.append(name, buf.toString('latin1', vStart, vEnd));
-    }
+    into.append(name, value);
   }
 
   /** Applies RFC 9112 §6.3 and §9.3 to a complete header section. */
