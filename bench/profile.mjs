@@ -72,11 +72,14 @@ for (const node of profile.nodes) {
   const fileKey = cf.url ? where : cf.functionName || '(native)';
   byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + n);
 }
+// Microseconds of one request: a sample stands for the mean interval between samples.
+const usPerSample = (profile.endTime - profile.startTime) / total;
+const usPerRequest = (n) => (n * usPerSample) / Math.max(1, result.requests);
 const top = (m, k) =>
   [...m.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, k)
-    .map(([key, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${key}`)
+    .map(([key, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}% ${usPerRequest(n).toFixed(3).padStart(7)} µs/req  ${key}`)
     .join('\n');
 // Total time: self time of a node and everything it called (counted once per stack).
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));

@@ -64,7 +64,7 @@ export class Router {
   /** Answers `req`: the route's handler, or 405/501/OPTIONS per RFC 9110 §9. */
   readonly handle = (req: Request): Response | Promise<Response> => {
     const method = req.method;
-    if (!KNOWN_METHODS.has(method)) return { status: 501, headers: TEXT, body: `method ${method} is not implemented\n` };
+    if (method !== 'GET' && !KNOWN_METHODS.has(method)) return { status: 501, headers: TEXT, body: `method ${method} is not implemented\n` };
     if (req.targetForm === 'asterisk') {
       // OPTIONS * asks about the server as a whole (RFC 9110 §9.3.7).
       return { status: 204, headers: { Allow: this.allMethods } };
