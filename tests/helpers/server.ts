@@ -37,16 +37,22 @@ export function serverCommand(rt: Runtime, args: string[]): [string, string[]] {
  * @param args extra command-line options, e.g. `['--directory', dir]`.
  * @param opts.defaults add no `--host`/`--port`: the server binds its
  *   defaults (`::`, port 4221), as `./your_program.sh` does.
+ * @param opts.wrapper a command that execs the server (so the PID is the
+ *   server's), e.g. `['setpriv', '--reuid=65534']` or `['prlimit', '--fsize=1024']`.
  * @throws Error if the server exits or does not listen within 15 s.
  */
-export function startServer(args: string[] = [], rt: Runtime = runtime(), opts: { defaults?: boolean } = {}): Promise<RunningServer> {
+export function startServer(
+  args: string[] = [],
+  rt: Runtime = runtime(),
+  opts: { defaults?: boolean; wrapper?: string[] } = {},
+): Promise<RunningServer> {
   const fullArgs = [...args];
   if (opts.defaults !== true) {
     if (!fullArgs.includes('--host')) fullArgs.unshift('--host', '127.0.0.1');
     if (!fullArgs.includes('--port')) fullArgs.unshift('--port', '0');
   }
-  const [cmd, cmdArgs] = serverCommand(rt, fullArgs);
-  const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...(opts.wrapper ?? []), ...serverCommand(rt, fullArgs).flat()];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

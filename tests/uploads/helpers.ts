@@ -4,11 +4,11 @@
  * raw uploads, and checks that no partial file was left behind.
  */
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, type RunningServer, type Runtime, serverCommand } from '../helpers/server';
+import { type RunningServer, type Runtime, startServer } from '../helpers/server';
 import { RawClient, type WireResponse } from '../helpers/wire';
 
 /** A new empty folder under the system temp dir; removed by {@link removeScratch}. */
@@ -57,44 +57,7 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 500
  * @param args server options; `--host 127.0.0.1 --port 0` are added.
  */
 export function launch(args: string[], opts: { wrapper?: string[]; rt?: Runtime } = {}): Promise<RunningServer> {
-  const [cmd, cmdArgs] = serverCommand(opts.rt ?? 'node', ['--host', '127.0.0.1', '--port', '0', ...args]);
-  const wrapper = opts.wrapper ?? [];
-  const argv = [...wrapper, cmd, ...cmdArgs];
-  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start within 15 s:\n${out}`));
-    }, 15_000);
-    const onData = () => {
-      const m = /Listening on http:\/\/localhost:(\d+)/.exec(out);
-      if (m === null) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      resolve({
-        port: Number(m[1]),
-        host: '127.0.0.1',
-        process: child,
-        output: () => out,
-        stop: async () => {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
-          child.kill('SIGTERM');
-          await exited;
-          clearTimeout(kill);
-        },
-      });
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}`));
-    });
-  });
+  return startServer(['--host', '127.0.0.1', '--port', '0', ...args], opts.rt ?? 'node', { wrapper: opts.wrapper });
 }
 
 /**
