@@ -135,6 +135,11 @@ export function serializeHead(
   close: boolean,
   keepAlive10: boolean,
 ): string {
+  const length = framing.kind === 'length' ? framing.length : -1;
+  const flags = (close ? 1 : 0) | (keepAlive10 ? 2 : 0);
+  if (length !== -1 && headers === lastHeadHeaders && status === lastHeadStatus && length === lastHeadLength && flags === lastHeadFlags) {
+    return lastHead;
+  }
   let head = headPrefix(status, headers);
   if (framing.kind === 'length') {
     if (!statusHasNoContent(status)) head += contentLengthLine(framing.length);
@@ -143,8 +148,24 @@ export function serializeHead(
   }
   if (close) head += 'Connection: close\r\n';
   else if (keepAlive10) head += 'Connection: keep-alive\r\n';
-  return head + '\r\n';
+  head += '\r\n';
+  if (length !== -1 && headers !== undefined && Object.isFrozen(headers)) {
+    lastHeadStatus = status;
+    lastHeadHeaders = headers;
+    lastHeadLength = length;
+    lastHeadFlags = flags;
+    lastHead = head;
+  }
+  return head;
 }
+
+// The last whole head built from frozen header fields: a run of equal
+// responses (an echo of the same text) reuses one string, flattened once.
+let lastHeadStatus = 0;
+let lastHeadHeaders: HeaderFields | undefined;
+let lastHeadLength = -1;
+let lastHeadFlags = -1;
+let lastHead = '';
 
 /**
  * Head and content in one Buffer, so that a small response leaves in one
