@@ -11,10 +11,11 @@
  * round, so drift from other load on the machine hits all three alike); the
  * figures are medians over the rounds.
  *
- * Options (or environment): --runs N (BENCH_RUNS, 3), --duration S
- * (BENCH_DURATION, 5), --warmup S (BENCH_WARMUP, 2), --connections N (64),
+ * Options (or environment): --runs N (BENCH_RUNS, 5), --duration S
+ * (BENCH_DURATION, 4), --warmup S (BENCH_WARMUP, 2), --connections N (64),
  * --only echo,pipelined,... (BENCH_ONLY), --strict (exit 1 if the bar is missed),
- * --no-write (do not touch bench/results.json and bench/RESULTS.md).
+ * --no-write (do not touch bench/results.json and bench/RESULTS.md),
+ * --ours path/to/main.js (BENCH_OURS; another build of ours, for before/after).
  */
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,11 +30,12 @@ function option(name, env, fallback) {
   if (i !== -1 && process.argv[i + 1] !== undefined) return process.argv[i + 1];
   return process.env[env] ?? fallback;
 }
-const RUNS = Number(option('runs', 'BENCH_RUNS', '3'));
-const DURATION = Number(option('duration', 'BENCH_DURATION', '5'));
+const RUNS = Number(option('runs', 'BENCH_RUNS', '5'));
+const DURATION = Number(option('duration', 'BENCH_DURATION', '4'));
 const WARMUP = Number(option('warmup', 'BENCH_WARMUP', '2'));
 const CONNECTIONS = Number(option('connections', 'BENCH_CONNECTIONS', '64'));
 const ONLY = option('only', 'BENCH_ONLY', '');
+const OURS = option('ours', 'BENCH_OURS', 'dist/app/main.js');
 const STRICT = process.argv.includes('--strict');
 const WRITE = !process.argv.includes('--no-write');
 const WORKLOADS = ALL_WORKLOADS.filter((w) => ONLY === '' || ONLY.split(',').includes(w.name));
@@ -54,7 +56,7 @@ async function runWorkload(w, env, tmp) {
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   const servers = {};
   try {
-    servers.ours = await startNode(['dist/app/main.js', '--host', '127.0.0.1', '--port', '0', '--directory', dirs.ours], env.pin);
+    servers.ours = await startNode([OURS, '--host', '127.0.0.1', '--port', '0', '--directory', dirs.ours], env.pin);
     const sample = await check('ours', servers.ours, w, dirs.ours);
     servers['node:http'] = await startNode(['bench/servers/node-http.mjs', '0', dirs['node:http']], env.pin);
     await check('node:http', servers['node:http'], w, dirs['node:http']);
