@@ -68,8 +68,10 @@ describe('interrupted uploads', () => {
     curl.kill('SIGKILL');
     curlNested.kill('SIGKILL');
     await exited;
+    // The server cleans up after it notices the disconnect: the partial
+    // files first, then the folders it made for them. Wait for both.
     await waitFor(() => partials(dir).length === 0, 'the partial files to be removed');
-    // The folders made for the broken upload are gone again.
+    await waitFor(() => JSON.stringify(tree(dir)) === JSON.stringify(before), 'the new folders to be removed').catch(() => undefined);
     expect(tree(dir)).toEqual(before);
   });
 
