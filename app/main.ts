@@ -40,6 +40,12 @@ function main(): void {
   const http = createHttpServer(buildHandler(cli), cli.server);
   const listen = (host: string) => http.server.listen({ port: cli.port, host, ipv6Only: false });
   http.server.on('error', (err: NodeJS.ErrnoException) => {
+    if (http.server.listening) {
+      // An accept failure (EMFILE when out of file descriptors): keep serving
+      // the connections we have; accepting resumes when descriptors free up.
+      console.error(`warning: accepting a connection failed: ${err.code ?? err.message}`);
+      return;
+    }
     if (cli.host === '::' && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) {
       listen('0.0.0.0'); // no IPv6 on this machine
       return;
