@@ -11,9 +11,6 @@
  * the directory.
  */
 
-import path from 'node:path';
-import { decodePathSegments } from '../app/http/path.js';
-import type { Request } from '../app/http/request.js';
 import type { Response } from '../app/http/response.js';
 import type { Route } from '../app/http/router.js';
 import { servedDirectory } from './served-directory.js';
@@ -21,37 +18,6 @@ import { uploadHandlers } from './uploads.js';
 
 const PREFIX = '/files/';
 const NOT_FOUND: Response = { status: 404 };
-
-/**
- * The file a request names under `directory`, or `null` when the name is
- * empty or could escape it (see {@link decodePathSegments}).
- * @throws HttpError 400 on a malformed percent-encoding.
- */
-export function resolveFile(directory: string, req: Request): string | null {
-  const segments = decodePathSegments(req.path.slice(PREFIX.length));
-  if (segments === null || segments.length === 0) return null;
-  return path.join(directory, ...segments);
-}
-
-/** Maps a file-system error to the status that describes it. */
-export function fsErrorStatus(err: unknown): number {
-  switch ((err as NodeJS.ErrnoException).code) {
-    case 'ENOENT':
-    case 'ENOTDIR':
-      return 404;
-    case 'EACCES':
-    case 'EPERM':
-    case 'EROFS':
-      return 403;
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return 507;
-    case 'EISDIR':
-      return 409;
-    default:
-      return 500;
-  }
-}
 
 /** Options of {@link filesRoute}. */
 export interface FilesOptions {

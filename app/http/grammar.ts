@@ -38,16 +38,6 @@ export const HEX_VALUE = (() => {
   return t;
 })();
 
-/** True when `s` is a non-empty token (RFC 9110 §5.6.2). */
-export function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff || TCHAR[c] === 0) return false;
-  }
-  return true;
-}
-
 /** True for optional whitespace characters, SP and HTAB (RFC 9110 §5.6.3). */
 export function isOWS(c: number): boolean {
   return c === 0x20 || c === 0x09;
