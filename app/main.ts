@@ -12,7 +12,7 @@ import { notFound } from '../stages/not-found.js';
 import { echoRoute } from '../stages/echo.js';
 import { userAgentRoute } from '../stages/user-agent.js';
 import { filesRoute } from '../stages/files.js';
-import { staticSite } from '../stages/static-site.js';
+import { staticSite } from './files/static-site.js';
 import { compression } from '../stages/compression.js';
 
 /** The stages' routes and filters, assembled into one handler. */

@@ -13,8 +13,8 @@
 
 import type { Response } from '../app/http/response.js';
 import type { Route } from '../app/http/router.js';
-import { servedDirectory } from './served-directory.js';
-import { uploadHandlers } from './uploads.js';
+import { servedDirectory } from '../app/files/served-directory.js';
+import { uploadHandlers } from '../app/files/uploads.js';
 
 const PREFIX = '/files/';
 const NOT_FOUND: Response = { status: 404 };

@@ -4,8 +4,8 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { evaluateRange, ifRangeMatches, multipartByteranges } from '../../app/http/range';
-import { contentTypeFor } from '../../stages/static-file';
-import { escapeHtml, formatSize } from '../../stages/directory-listing';
+import { contentTypeFor } from '../../app/files/static-file';
+import { escapeHtml, formatSize } from '../../app/files/directory-listing';
 
 type Spec = { kind: 'int'; first: number; last?: number } | { kind: 'suffix'; n: number };
 const spec: fc.Arbitrary<Spec> = fc.oneof(

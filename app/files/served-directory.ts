@@ -15,10 +15,10 @@
 import { realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { decodePathSegments } from '../app/http/path.js';
-import type { Request } from '../app/http/request.js';
-import type { Response } from '../app/http/response.js';
-import type { RequestHandler } from '../app/http/router.js';
+import { decodePathSegments } from '../http/path.js';
+import type { Request } from '../http/request.js';
+import type { Response } from '../http/response.js';
+import type { RequestHandler } from '../http/router.js';
 import { readListing, renderListing } from './directory-listing.js';
 import { fileResponse } from './static-file.js';
 import { isPartialUpload } from './uploads.js';

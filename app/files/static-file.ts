@@ -16,12 +16,12 @@ import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform, pipeline } from 'node:stream';
 import mime from 'mime-types';
-import { type Validators, evaluatePreconditions, fileValidators, formatHttpDate } from '../app/http/conditional.js';
-import { negotiateContentCoding } from '../app/http/content-coding.js';
-import { contentRange, evaluateRange, ifRangeMatches, multipartByteranges, unsatisfiedRange } from '../app/http/range.js';
-import type { Request } from '../app/http/request.js';
-import type { HeaderFields, Response, StreamBody } from '../app/http/response.js';
-import { SUPPORTED_CODINGS, encode, encodeStream, isCompressible } from './compression.js';
+import { type Validators, evaluatePreconditions, fileValidators, formatHttpDate } from '../http/conditional.js';
+import { negotiateContentCoding } from '../http/content-coding.js';
+import { contentRange, evaluateRange, ifRangeMatches, multipartByteranges, unsatisfiedRange } from '../http/range.js';
+import type { Request } from '../http/request.js';
+import type { HeaderFields, Response, StreamBody } from '../http/response.js';
+import { SUPPORTED_CODINGS, encode, encodeStream, isCompressible } from '../http/codecs.js';
 
 /** Files up to this size (bytes) are coded in memory and sent with `Content-Length`; larger ones are coded as a stream. */
 export const CODE_IN_MEMORY_MAX = 64 * 1024;

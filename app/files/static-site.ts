@@ -6,7 +6,7 @@
  * Stage routes (`/echo/`, `/user-agent`, `/files/`) keep precedence.
  */
 
-import type { RequestHandler } from '../app/http/router.js';
+import type { RequestHandler } from '../http/router.js';
 import { servedDirectory } from './served-directory.js';
 
 /**

@@ -19,12 +19,12 @@ import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { evaluatePreconditions, fileValidators, type Validators } from '../app/http/conditional.js';
-import { HttpError } from '../app/http/errors.js';
-import { decodePathSegments } from '../app/http/path.js';
-import type { Request } from '../app/http/request.js';
-import type { Response } from '../app/http/response.js';
-import type { RequestHandler } from '../app/http/router.js';
+import { evaluatePreconditions, fileValidators, type Validators } from '../http/conditional.js';
+import { HttpError } from '../http/errors.js';
+import { decodePathSegments } from '../http/path.js';
+import type { Request } from '../http/request.js';
+import type { Response } from '../http/response.js';
+import type { RequestHandler } from '../http/router.js';
 
 const PREFIX = '/files/';
 const TEXT = { 'Content-Type': 'text/plain' } as const;
