@@ -7,6 +7,8 @@
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Request } from '../http/request.js';
+import type { Response } from '../http/response.js';
 
 /** One row of a listing. */
 export interface ListingEntry {
@@ -132,4 +134,26 @@ export function renderListing(urlPath: string, entries: readonly ListingEntry[],
     entries.map(row).join('') +
     `</tbody></table><footer>${dirs} folder${dirs === 1 ? '' : 's'}, ${files} file${files === 1 ? '' : 's'}</footer></main></body></html>\n`
   );
+}
+
+const HTML = 'text/html; charset=utf-8';
+
+/**
+ * Answers `GET`/`HEAD` for a folder that has no `index.html`.
+ * @param req the request.
+ * @param dir the folder's real path, inside the served directory.
+ * @param urlPath the folder's decoded URL path, ending in `/`.
+ * @param hasParent whether a parent link is shown.
+ * @param policy which entries may be shown.
+ * @returns 200 with the HTML page; 403 when the folder cannot be read, 404 when it is gone.
+ */
+export async function listingResponse(req: Request, dir: string, urlPath: string, hasParent: boolean, policy: ListingPolicy): Promise<Response> {
+  void req;
+  let entries;
+  try {
+    entries = await readListing(dir, policy);
+  } catch (e) {
+    return { status: (e as NodeJS.ErrnoException).code === 'EACCES' ? 403 : 404 };
+  }
+  return { status: 200, headers: { 'Content-Type': HTML }, body: renderListing(urlPath, entries, hasParent) };
 }

@@ -19,7 +19,7 @@ import { decodePathSegments } from '../http/path.js';
 import type { Request } from '../http/request.js';
 import type { Response } from '../http/response.js';
 import type { RequestHandler } from '../http/router.js';
-import { readListing, renderListing } from './directory-listing.js';
+import { listingResponse } from './directory-listing.js';
 import { fileResponse } from './static-file.js';
 import { isPartialUpload } from './uploads.js';
 
@@ -34,7 +34,6 @@ export interface ServedDirectoryOptions {
 }
 
 const NOT_FOUND: Response = { status: 404 };
-const HTML = 'text/html; charset=utf-8';
 
 /**
  * The `GET`/`HEAD` handler of a served directory (see the module comment).
@@ -65,14 +64,8 @@ export function servedDirectory(options: ServedDirectoryOptions): RequestHandler
       const st = await stat(index).catch(() => null);
       if (st?.isFile()) return fileResponse(req, index, st, 'index.html');
     }
-    let entries;
-    try {
-      entries = await readListing(dir, { isHidden, isInside });
-    } catch (e) {
-      return { status: (e as NodeJS.ErrnoException).code === 'EACCES' ? 403 : 404 };
-    }
     const urlPath = prefix + segments.map((s) => `${s}/`).join('');
-    return { status: 200, headers: { 'Content-Type': HTML }, body: renderListing(urlPath, entries, segments.length > 0) };
+    return listingResponse(req, dir, urlPath, segments.length > 0, { isHidden, isInside });
   };
 
   return async (req: Request): Promise<Response> => {
