@@ -96,7 +96,7 @@ function codableFieldsOf(headers: HeaderFields): HeaderFields | null {
 export const compression: ResponseFilter = (req: Request, res: Response): Response => {
   const headers = res.headers;
   const body = res.body;
-  if (headers === undefined || body === undefined || res.status === 206 || res.status < 200) return res;
+  if (res.codingNegotiated === true || headers === undefined || body === undefined || res.status === 206 || res.status < 200) return res;
   const varied = codableFieldsOf(headers);
   if (varied === null) return res;
   const coding = negotiateContentCoding(req.fields.get('accept-encoding'), SUPPORTED_CODINGS);

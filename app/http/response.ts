@@ -33,6 +33,12 @@ export interface Response {
   status: number;
   headers?: HeaderFields;
   body?: Body;
+  /**
+   * The handler chose the content coding itself (proactive negotiation,
+   * RFC 9110 §12.1, §12.5.3): the content is sent as given and no filter
+   * codes it again. Such a handler sets `Vary: Accept-Encoding` itself.
+   */
+  codingNegotiated?: boolean;
 }
 
 /** A request handler: may answer synchronously (the fast path) or later. */
