@@ -30,6 +30,7 @@ import {
   chunkHeader,
   isStreamBody,
   joinHeadAndBody,
+  releaseBody,
   serializeHead,
 } from './response.js';
 import { statusHasNoContent } from './status.js';
@@ -268,7 +269,10 @@ export class Connection {
   }
 
   private respondLater(ex: Exchange, res: Response): void {
-    if (this.destroyed) return;
+    if (this.destroyed) {
+      if (isResponse(res)) releaseBody(res.body);
+      return;
+    }
     try {
       this.respond(ex, res);
     } catch (e) {
@@ -326,7 +330,10 @@ export class Connection {
    * fails to open) is replaced by a bare 500.
    */
   private respond(ex: Exchange, res: Response): void {
-    if (ex.responded || this.destroyed || this.current !== ex) return;
+    if (ex.responded || this.destroyed || this.current !== ex) {
+      if (isResponse(res)) releaseBody(res.body);
+      return;
+    }
     ex.responded = true;
     const req = ex.req;
     if (!isResponse(res)) {
@@ -364,6 +371,8 @@ export class Connection {
         if (!noContent) {
           stream = body.open();
           chunked = framing.kind === 'chunked';
+        } else {
+          body.release?.();
         }
       } else {
         bodyBytes = bodyLength(body);
@@ -373,6 +382,7 @@ export class Connection {
     } catch (e) {
       // Only a bad response from our own code gets here. Nothing is queued
       // yet, so the framing is intact and the connection may persist.
+      if (stream === null) releaseBody(body);
       this.reportError(e, req);
       this.queueText(serializeHead(500, undefined, { kind: 'length', length: 0 }, ex.close, !ex.close && minor0));
       this.sent(ex);
