@@ -38,15 +38,17 @@ export function closeFd(fd: number): void {
 let procFd: boolean | undefined;
 
 /**
- * The path the kernel resolved for `fd`, or `null` when it is deleted;
- * `undefined` when this system cannot tell (no `/proc`).
+ * The path the kernel resolved for `fd` (where it was when unlinked, for a
+ * file removed since); `null` when unreadable; `undefined` when this system
+ * cannot tell (no `/proc`).
  */
 function openedPath(fd: number): string | null | undefined {
   if (procFd === false) return undefined;
   try {
     const p = readlinkSync(`/proc/self/fd/${fd}`);
     procFd = true;
-    return p.endsWith(' (deleted)') ? null : p;
+    // Replaced or removed since we opened it: it was still at this path when opened, and it is that version we serve.
+    return p.endsWith(' (deleted)') ? p.slice(0, -' (deleted)'.length) : p;
   } catch {
     procFd ??= false;
     return procFd ? null : undefined;
@@ -62,11 +64,11 @@ function openedPath(fd: number): string | null | undefined {
  * @param full absolute path (served directory joined with the decoded segments).
  * @param isInside whether a real path lies inside the served directory.
  * @returns the opened file, or `null` when there is nothing there, it is
- *   outside, or it keeps changing under us (tried twice).
+ *   outside, or it keeps changing under us (tried three times).
  * @throws file-system errors other than "not found" kinds (EACCES, EMFILE…).
  */
 export async function openInside(full: string, isInside: (real: string) => boolean): Promise<OpenedFile | null> {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     let real: string;
     try {
       real = await realpath(full);
