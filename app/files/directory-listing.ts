@@ -37,7 +37,7 @@
 
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { opendir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SUPPORTED_CODINGS, encode } from '../http/codecs.js';
 import { etagListMatches } from '../http/conditional.js';
@@ -222,7 +222,7 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, f: (item: T)
 
 /**
  * A stable merge sort that yields to the event loop every {@link SLICE_MS}:
- * 30,000 names compared by `Intl.Collator` take 100-250 ms, too long to hold
+ * 30,000 names compared by `Intl.Collator` take 100-250 ms (by key, 20-40), too long to hold
  * the loop in one go.
  * @returns a sorted array (`items` itself is reordered too, or reused).
  */
@@ -269,13 +269,75 @@ async function sortYielding<T>(items: T[], cmp: (a: T, b: T) => number): Promise
 interface NameEntry {
   readonly name: string;
   readonly isDirectory: boolean;
+  /** {@link sortKey} of the name. */
+  readonly key: string | null;
 }
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+/** Folders first, then by name (numbers compared as numbers, case ignored), then by code point. */
 const byName = (a: NameEntry, b: NameEntry): number => collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/** {@link byName}'s order, for names that all have a sort key: 5-10 times faster. */
+const byKey = (a: NameEntry, b: NameEntry): number =>
+  a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
-/** Entries read from the folder per thread-pool round trip. */
-const READ_BATCH = 512;
+/**
+ * Primary collation ranks of printable ASCII (digits aside) under
+ * {@link collator}, and the rank of numbers: read from the collator itself
+ * when the module loads, so keys sort as it does on any runtime.
+ */
+const [ASCII_RANK, NUMBER_RANK] = ((): [Uint8Array, number] => {
+  const chars: string[] = ['0'];
+  for (let c = 0x20; c < 0x7f; c++) if (c < 0x30 || c > 0x39) chars.push(String.fromCharCode(c));
+  chars.sort((a, b) => collator.compare(a, b));
+  const rank = new Uint8Array(128);
+  let r = 1;
+  let numberRank = 0;
+  for (let i = 0; i < chars.length; i++) {
+    if (i > 0 && collator.compare(chars[i - 1]!, chars[i]!) !== 0) r++;
+    if (chars[i] === '0') numberRank = r;
+    else rank[chars[i]!.charCodeAt(0)] = r;
+  }
+  return [rank, numberRank];
+})();
+
+/**
+ * A string whose code-unit order is {@link collator}'s order of names, for
+ * names of printable ASCII: each character becomes its primary rank, and a
+ * run of digits becomes the number rank, its length without leading zeros,
+ * and those digits (so 9 < 10, and 007 = 7).
+ * @returns the key, or `null` for a name with other characters (or an
+ *   absurdly long number), which only the collator orders.
+ */
+function sortKey(name: string): string | null {
+  const key = keyCodes;
+  key.length = 0;
+  for (let i = 0; i < name.length; ) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      let end = i + 1;
+      while (end < name.length && name.charCodeAt(end) >= 0x30 && name.charCodeAt(end) <= 0x39) end++;
+      let start = i;
+      while (start < end - 1 && name.charCodeAt(start) === 0x30) start++;
+      if (end - start > 200) return null;
+      key.push(NUMBER_RANK, 0x20 + end - start);
+      for (let k = start; k < end; k++) key.push(name.charCodeAt(k));
+      i = end;
+    } else {
+      if (c < 0x20 || c > 0x7e) return null;
+      key.push(ASCII_RANK[c]!);
+      i++;
+    }
+  }
+  // One string from the codes: built by `+=` a character at a time, keys cost ten times more.
+  return String.fromCharCode.apply(null, key);
+}
+/** {@link sortKey}'s scratch space. */
+const keyCodes: number[] = [];
+
+/** Sorts entries by name without holding the event loop. */
+function sortByName(entries: NameEntry[]): Promise<NameEntry[]> {
+  return sortYielding(entries, entries.every((e) => e.key !== null) ? byKey : byName);
+}
 
 /**
  * Reads the names in `dir` that can be served: regular files and folders
@@ -283,22 +345,26 @@ const READ_BATCH = 512;
  * directory), without hidden names. Entries that vanish or cannot be read
  * meanwhile are left out.
  * @returns folders, then files, each sorted by name (numbers compared as numbers).
- * @throws the `opendir`/read error when the folder itself cannot be read.
+ * @throws the `readdir` error when the folder itself cannot be read.
  */
 async function readNames(dir: string, policy: ListingPolicy, concurrency: number): Promise<{ folders: NameEntry[]; files: NameEntry[] }> {
   const folders: NameEntry[] = [];
   const files: NameEntry[] = [];
   const toResolve: string[] = [];
-  const handle = await opendir(dir, { bufferSize: READ_BATCH });
-  try {
-    for (let d = await handle.read(); d !== null; d = await handle.read()) {
-      if (policy.isHidden(d.name)) continue;
-      if (d.isDirectory()) folders.push({ name: d.name, isDirectory: true });
-      else if (d.isFile()) files.push({ name: d.name, isDirectory: false });
-      else if (d.isSymbolicLink() || !(d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice())) toResolve.push(d.name);
+  // One round trip: Node builds 30,000 entries in a few ms (opendir's
+  // entry-by-entry reads cost more in all and churn the collector).
+  const dirents = await readdir(dir, { withFileTypes: true });
+  let deadline = performance.now() + SLICE_MS;
+  for (let i = 0; i < dirents.length; i++) {
+    const d = dirents[i]!;
+    if ((i & 255) === 0 && performance.now() > deadline) {
+      await yieldToEventLoop();
+      deadline = performance.now() + SLICE_MS;
     }
-  } finally {
-    await handle.close().catch(() => undefined);
+    if (policy.isHidden(d.name)) continue;
+    if (d.isDirectory()) folders.push({ name: d.name, isDirectory: true, key: sortKey(d.name) });
+    else if (d.isFile()) files.push({ name: d.name, isDirectory: false, key: sortKey(d.name) });
+    else if (d.isSymbolicLink() || !(d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice())) toResolve.push(d.name);
   }
   // Symlinks, and entries whose type the file system did not say.
   const resolved = await mapBounded(toResolve, concurrency, async (name): Promise<NameEntry | null> => {
@@ -306,13 +372,13 @@ async function readNames(dir: string, policy: ListingPolicy, concurrency: number
     try {
       if (!policy.isInside(await realpath(full))) return null;
       const st = await stat(full);
-      return st.isDirectory() ? { name, isDirectory: true } : st.isFile() ? { name, isDirectory: false } : null;
+      return st.isFile() || st.isDirectory() ? { name, isDirectory: st.isDirectory(), key: sortKey(name) } : null;
     } catch {
       return null;
     }
   });
   for (const e of resolved) if (e !== null) (e.isDirectory ? folders : files).push(e);
-  return { folders: await sortYielding(folders, byName), files: await sortYielding(files, byName) };
+  return { folders: await sortByName(folders), files: await sortByName(files) };
 }
 
 /**
@@ -320,7 +386,7 @@ async function readNames(dir: string, policy: ListingPolicy, concurrency: number
  * @returns the rows, or `null` when an entry vanished or changed type (the
  *   folder changed since it was read).
  */
-async function statRows(dir: string, names: readonly NameEntry[], concurrency: number): Promise<ListingEntry[] | null> {
+async function statRows(dir: string, names: readonly { readonly name: string; readonly isDirectory: boolean }[], concurrency: number): Promise<ListingEntry[] | null> {
   const rows = await mapBounded(names, concurrency, async (e): Promise<ListingEntry | null> => {
     try {
       const st = await stat(path.join(dir, e.name));
@@ -560,7 +626,7 @@ export class ListingCache {
     const promise = readNames(dir, policy, this.statConcurrency).then(({ folders, files }) => {
       const entries = folders.concat(files);
       let bytes = 256;
-      for (const e of entries) bytes += 64 + 2 * e.name.length;
+      for (const e of entries) bytes += 80 + 2 * e.name.length + 2 * (e.key?.length ?? 0);
       const scan: FolderScan = { identity, readAt, settled, entries, folders: folders.length, bytes };
       if (record.scanning?.promise === promise) {
         record.scanning = null;
