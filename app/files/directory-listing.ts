@@ -32,7 +32,8 @@
  *   page's rows are stat()ed again once their stats are older than that
  *   (and the page re-rendered only if a row changed).
  * A symlink is listed when it leads to a file or folder inside the served
- * directory, as resolved when the folder was read.
+ * directory, as resolved when the folder was read; a target that turns from
+ * file to folder (or goes) shows when the page's stats are next read.
  */
 
 import { createHash } from 'node:crypto';
@@ -383,11 +384,11 @@ async function readNames(dir: string, policy: ListingPolicy, concurrency: number
 
 /**
  * Stats the entries of one page, at most `concurrency` at a time.
- * @returns the rows, or `null` when an entry vanished or changed type (the
- *   folder changed since it was read).
+ * @returns a row per entry, `null` for one that vanished, changed type or
+ *   cannot be stat()ed (the folder changed since it was read, or forbids it).
  */
-async function statRows(dir: string, names: readonly { readonly name: string; readonly isDirectory: boolean }[], concurrency: number): Promise<ListingEntry[] | null> {
-  const rows = await mapBounded(names, concurrency, async (e): Promise<ListingEntry | null> => {
+async function statRows(dir: string, names: readonly { readonly name: string; readonly isDirectory: boolean }[], concurrency: number): Promise<(ListingEntry | null)[]> {
+  return mapBounded(names, concurrency, async (e): Promise<ListingEntry | null> => {
     try {
       const st = await stat(path.join(dir, e.name));
       if (st.isDirectory() !== e.isDirectory || (!e.isDirectory && !st.isFile())) return null;
@@ -396,7 +397,12 @@ async function statRows(dir: string, names: readonly { readonly name: string; re
       return null;
     }
   });
-  return rows.includes(null) ? null : (rows as ListingEntry[]);
+}
+
+function sameNames(a: readonly NameEntry[], b: readonly NameEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.name !== b[i]!.name || a[i]!.isDirectory !== b[i]!.isDirectory) return false;
+  return true;
 }
 
 function sameRows(a: readonly ListingEntry[], b: readonly ListingEntry[]): boolean {
@@ -423,11 +429,11 @@ export interface ListingCacheOptions {
 /** The sorted names of a folder, read when it had the identity `identity`. */
 interface FolderScan {
   /** `dev-ino-mtime-ctime` of the folder before it was read, times in ns. */
-  readonly identity: string;
+  identity: string;
   /** When reading began, `performance.now()` ms. */
-  readonly readAt: number;
+  readAt: number;
   /** False when the folder changed less than 1 s before it was read (see the module comment). */
-  readonly settled: boolean;
+  settled: boolean;
   /** Folders first, then files. */
   readonly entries: readonly NameEntry[];
   readonly folders: number;
@@ -573,7 +579,8 @@ export class ListingCache {
 
   /**
    * The page, fresh per the module comment; `undefined` past the last page.
-   * @param reread read the folder again even if its identity is unchanged.
+   * @param reread read the folder again even if its identity is unchanged,
+   *   and build the page anew, leaving out entries that cannot be stat()ed.
    * @throws FolderChanged, or the error reading the folder.
    */
   private async page(dir: string, urlPath: string, hasParent: boolean, policy: ListingPolicy, n: number, reread: boolean): Promise<PageRecord | undefined> {
@@ -582,10 +589,11 @@ export class ListingCache {
     const scan = await this.scan(record, dir, policy, reread);
     const pageCount = Math.max(1, Math.ceil(scan.entries.length / this.pageSize));
     if (n > pageCount) return undefined;
+    if (reread) record.pages.delete(n);
     const slot = record.pages.get(n);
     let page = slot instanceof Promise ? await slot : slot;
     if (page === undefined || page.scan !== scan) {
-      const building = this.build(record, dir, urlPath, hasParent, scan, n, pageCount);
+      const building = this.build(record, dir, urlPath, hasParent, scan, n, pageCount, reread);
       this.setPage(record, n, building, scan);
       page = await building;
     }
@@ -625,6 +633,14 @@ export class ListingCache {
     const settled = changedMs < Date.now() - SECOND_MS;
     const promise = readNames(dir, policy, this.statConcurrency).then(({ folders, files }) => {
       const entries = folders.concat(files);
+      const old = record.scan;
+      if (old !== null && record.scanning?.promise === promise && sameNames(old.entries, entries)) {
+        // Nothing shown changed (a hidden name did, or the read was only
+        // made again to be sure): the pages and their entity-tags stay.
+        Object.assign(old, { identity, readAt, settled });
+        record.scanning = null;
+        return old;
+      }
       let bytes = 256;
       for (const e of entries) bytes += 80 + 2 * e.name.length + 2 * (e.key?.length ?? 0);
       const scan: FolderScan = { identity, readAt, settled, entries, folders: folders.length, bytes };
@@ -643,12 +659,17 @@ export class ListingCache {
     return promise;
   }
 
-  /** Stats and renders page `n` of `scan`. @throws FolderChanged when an entry vanished or changed type. */
-  private async build(record: FolderRecord, dir: string, urlPath: string, hasParent: boolean, scan: FolderScan, n: number, pageCount: number): Promise<PageRecord> {
+  /**
+   * Stats and renders page `n` of `scan`.
+   * @param tolerant leave out entries that cannot be stat()ed (the folder was just read again).
+   * @throws FolderChanged when an entry vanished or changed type, unless `tolerant`.
+   */
+  private async build(record: FolderRecord, dir: string, urlPath: string, hasParent: boolean, scan: FolderScan, n: number, pageCount: number, tolerant: boolean): Promise<PageRecord> {
     const first = (n - 1) * this.pageSize;
     const statedAt = performance.now();
-    const rows = await statRows(dir, scan.entries.slice(first, first + this.pageSize), this.statConcurrency);
-    if (rows === null) throw new FolderChanged();
+    const stated = await statRows(dir, scan.entries.slice(first, first + this.pageSize), this.statConcurrency);
+    const rows = stated.filter((r): r is ListingEntry => r !== null);
+    if (rows.length < stated.length && !tolerant) throw new FolderChanged();
     return this.render(record, urlPath, hasParent, scan, rows, statedAt, { page: n, pageCount, first, total: scan.entries.length, folders: scan.folders });
   }
 
@@ -662,8 +683,9 @@ export class ListingCache {
   private async refresh(record: FolderRecord, dir: string, urlPath: string, hasParent: boolean, page: PageRecord, n: number, pageCount: number): Promise<PageRecord> {
     try {
       const statedAt = performance.now();
-      const rows = await statRows(dir, page.rows, this.statConcurrency);
-      if (rows === null) throw new FolderChanged();
+      const stated = await statRows(dir, page.rows, this.statConcurrency);
+      if (stated.includes(null)) throw new FolderChanged();
+      const rows = stated as ListingEntry[];
       if (sameRows(rows, page.rows)) {
         page.statedAt = statedAt;
         return page;

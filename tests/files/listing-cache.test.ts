@@ -76,3 +76,18 @@ test('however many folders and codings are listed, the bytes kept stay within th
   }
   expect(cache.size).toBeGreaterThan(maxBytes / 2); // it does keep what fits
 });
+
+test('a symlink whose target turns from a file into a folder is listed as a folder once the stats are stale', async () => {
+  const cache = new ListingCache({ statsMaxAgeMs: 0 });
+  const folder = path.join(dir, 'links');
+  fs.mkdirSync(folder);
+  fs.writeFileSync(path.join(dir, 'target'), 'file');
+  fs.symlinkSync(path.join(dir, 'target'), path.join(folder, 'link'));
+  const req = () => cache.respond(request('/files/links/'), folder, '/files/links/', true, policy);
+  expect(rows((await req()).body as Buffer)).toEqual(['link']);
+  fs.rmSync(path.join(dir, 'target'));
+  fs.mkdirSync(path.join(dir, 'target'));
+  const res = await req();
+  expect(res.status).toBe(200);
+  expect(rows(res.body as Buffer)).toEqual(['link/']);
+});

@@ -162,3 +162,14 @@ test('a client that accepts no coding we have, not even identity, gets 406', asy
   expect(res.status).toBe(406);
   expect(res.header('Vary')).toBe('Accept-Encoding');
 });
+
+test('adding a hidden name changes nothing shown: the ETag stays and If-None-Match still gets 304', async () => {
+  const etag = (await send(server.port, '/files/mixed/')).header('ETag')!;
+  fs.writeFileSync(path.join(dir, 'mixed', '.another-hidden'), 'h');
+  try {
+    const res = await send(server.port, '/files/mixed/', { 'If-None-Match': etag });
+    expect(res.status).toBe(304);
+  } finally {
+    fs.rmSync(path.join(dir, 'mixed', '.another-hidden'));
+  }
+});
