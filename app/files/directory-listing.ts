@@ -10,10 +10,14 @@
  *   entries (`?page=N`, 1-based), with links to the previous and next pages;
  *   the footer gives the folder's totals. Only the rows of the page sent are
  *   stat()ed, at most {@link ListingCacheOptions.statConcurrency} at a time.
- * - Reading and sorting the names is done in slices of a few milliseconds
- *   that yield to the event loop in between.
+ * - Names are read with one `readdir` (Node builds 30,000 entries in a few
+ *   ms), then keyed and sorted in slices of a few ms that yield to the event
+ *   loop in between. Keys (printable-ASCII names) sort as `Intl.Collator`
+ *   does at a fifth of its cost; other names are compared by the collator.
  * - Pages are coded (gzip, br, deflate) on the thread pool, never on the
- *   event loop; the handler negotiates the coding itself (`codingNegotiated`).
+ *   event loop; the handler negotiates the coding itself (`codingNegotiated`),
+ *   sends a weak `ETag` (a digest of the page, per coding) and answers
+ *   `If-None-Match` with 304.
  *
  * Cache and freshness guarantee. A {@link ListingCache} keeps, per folder and
  * URL path, the sorted names and types, and each page's HTML and its coded
@@ -31,6 +35,12 @@
  *   file rewritten in place does not change its folder's times, so a
  *   page's rows are stat()ed again once their stats are older than that
  *   (and the page re-rendered only if a row changed).
+ * - a folder read again that shows the same names keeps its pages and tags
+ *   (a hidden name, such as an upload's temporary file, changed).
+ * Memory: names are counted at an estimate of their size, pages and coded
+ * pages at theirs; past {@link ListingCacheOptions.maxBytes}, the least
+ * recently listed folders go first. A folder whose names alone exceed the
+ * budget is read again for every request (concurrent requests share a read).
  * A symlink is listed when it leads to a file or folder inside the served
  * directory, as resolved when the folder was read; a target that turns from
  * file to folder (or goes) shows when the page's stats are next read.
