@@ -24,7 +24,7 @@ import { decodePathSegments } from '../http/path.js';
 import type { Request } from '../http/request.js';
 import type { Response } from '../http/response.js';
 import type { RequestHandler } from '../http/router.js';
-import { listingResponse } from './directory-listing.js';
+import { type ListingCache, listingResponse } from './directory-listing.js';
 import { type FileCache, type FileEntry, sameVersion } from './file-cache.js';
 import { type OpenedFile, closeFd, openInside } from './open-file.js';
 import { StaleEntry, fileResponse, loadFile } from './static-file.js';
@@ -40,6 +40,8 @@ export interface ServedDirectoryOptions {
   readonly dotfiles: boolean;
   /** The open-file cache, shared by every served directory. */
   readonly cache: FileCache;
+  /** The listing cache, shared by every served directory. */
+  readonly listings: ListingCache;
 }
 
 const NOT_FOUND: Response = Object.freeze({ status: 404 });
@@ -85,7 +87,7 @@ function folderLocation(prefix: string, segments: readonly string[], query: stri
 export function servedDirectory(options: ServedDirectoryOptions): RequestHandler {
   const root = realpathSync(options.directory);
   const inside = (p: string) => isInside(root, p);
-  const { prefix, dotfiles, cache } = options;
+  const { prefix, dotfiles, cache, listings } = options;
   const keyPrefix = `${nextId++}:`;
   const isHidden = (name: string) => (!dotfiles && name.startsWith('.')) || isPartialUpload(name);
 
@@ -127,7 +129,7 @@ export function servedDirectory(options: ServedDirectoryOptions): RequestHandler
       if (index.stats.isFile()) return serveOpened(req, key, index, indexPath, 'index.html', foldersOf(segments, segments.length));
       closeFd(index.fd);
     }
-    return listingResponse(req, dir, prefix + segments.map((s) => `${s}/`).join(''), segments.length > 0, { isHidden, isInside: inside });
+    return listingResponse(req, dir, prefix + segments.map((s) => `${s}/`).join(''), segments.length > 0, { isHidden, isInside: inside }, listings);
   };
 
   /** The full lookup: decode, open, check, answer (and fill the cache). */

@@ -7,6 +7,7 @@
  */
 
 import type { RequestHandler } from '../http/router.js';
+import type { ListingCache } from './directory-listing.js';
 import type { FileCache } from './file-cache.js';
 import { servedDirectory } from './served-directory.js';
 
@@ -16,8 +17,9 @@ import { servedDirectory } from './served-directory.js';
  * @param dotfiles serve and list names starting with `.`.
  * @param otherwise answers every other method (the 404 stage).
  * @param cache the open-file cache shared with `/files/`.
+ * @param listings the listing cache shared with `/files/`.
  */
-export function staticSite(root: string, dotfiles: boolean, otherwise: RequestHandler, cache: FileCache): RequestHandler {
-  const site = servedDirectory({ directory: root, prefix: '/', dotfiles, cache });
+export function staticSite(root: string, dotfiles: boolean, otherwise: RequestHandler, cache: FileCache, listings: ListingCache): RequestHandler {
+  const site = servedDirectory({ directory: root, prefix: '/', dotfiles, cache, listings });
   return (req) => (req.method === 'GET' || req.method === 'HEAD' ? site(req) : otherwise(req));
 }
