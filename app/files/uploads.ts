@@ -420,8 +420,8 @@ async function start(root: string, segments: readonly string[], req: Request): P
       return { file: path.join(folder, name), temp, fd, created };
     } catch (e) {
       await removeFolders(created);
-      // ENOENT: a folder on the way was removed meanwhile; EEXIST: the temporary name was taken.
-      const again = errno(e) === 'ENOENT' || (errno(e) === 'EEXIST' && !(e instanceof HttpError));
+      // ENOENT: a folder on the way was removed meanwhile; EEXIST (from open): the temporary name was taken.
+      const again = errno(e) === 'ENOENT' || errno(e) === 'EEXIST';
       if (!again || attempt === ATTEMPTS) throw e;
     }
   }
