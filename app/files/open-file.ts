@@ -11,6 +11,14 @@ import { close, fstat, open, read, readlinkSync, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
+/**
+ * Whether the real path `p` is the directory `root` (a real path) or lies
+ * below it: compared by whole path components, so `/srv/a` does not contain `/srv/ab`.
+ */
+export function isInside(root: string, p: string): boolean {
+  return p === root || (p.startsWith(root) && (root.endsWith('/') || p.charCodeAt(root.length) === 47 /* / */));
+}
+
 /** Bytes read from disk per read call when streaming a file: large, so throughput nears loopback speed. */
 export const READ_CHUNK = 64 * 1024;
 

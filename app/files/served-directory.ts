@@ -26,7 +26,7 @@ import type { Response } from '../http/response.js';
 import type { RequestHandler } from '../http/router.js';
 import { type ListingCache, listingResponse } from './directory-listing.js';
 import { type FileCache, type FileEntry, sameVersion } from './file-cache.js';
-import { type OpenedFile, closeFd, openInside } from './open-file.js';
+import { type OpenedFile, closeFd, isInside, openInside } from './open-file.js';
 import { StaleEntry, fileResponse, loadFile } from './static-file.js';
 import { isPartialUpload } from './uploads.js';
 
@@ -49,11 +49,6 @@ const FORBIDDEN: Response = Object.freeze({ status: 403 });
 
 /** Distinguishes the cache keys of the served directories of one process. */
 let nextId = 0;
-
-/** Whether `p` lies inside the directory `root` (a real path), or is it. */
-export function isInside(root: string, p: string): boolean {
-  return p === root || (p.startsWith(root) && (root.endsWith(path.sep) || p.charCodeAt(root.length) === 47 /* / */));
-}
 
 /**
  * The descriptor of exactly the version `e` describes, for an entry whose

@@ -53,6 +53,7 @@ import { decodePathSegments } from '../http/path.js';
 import type { Request } from '../http/request.js';
 import type { Response } from '../http/response.js';
 import type { RequestHandler } from '../http/router.js';
+import { isInside } from './open-file.js';
 
 const PREFIX = '/files/';
 const TEXT = { 'Content-Type': 'text/plain' } as const;
@@ -138,10 +139,6 @@ function notAFile(): Response {
 }
 
 const NO_FOLDER: Response = { status: 404, headers: TEXT, body: 'no such folder\n' };
-
-function isInside(root: string, p: string): boolean {
-  return p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
-}
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
