@@ -220,7 +220,9 @@ function barLines(results) {
     b.got = r.ratio[`ours / ${b.reference}`];
     b.pass = b.got >= b.min;
     b.metric = r.metric === 'mbps' ? 'MB/s' : 'req/s';
-    let line = `- ${b.workload} ours / ${b.reference} (${b.metric}): ${b.got}× (bar ≥ ${b.min}×) ${b.pass ? 'PASS' : 'FAIL'}`;
+    // Server CPU per request: the reference's over ours, steadier than req/s on a busy machine (not judged).
+    b.byCpu = Number((r.servers[b.reference].cpuUsPerRequest / r.servers.ours.cpuUsPerRequest).toFixed(2));
+    let line = `- ${b.workload} ours / ${b.reference} (${b.metric}): ${b.got}× (bar ≥ ${b.min}×) ${b.pass ? 'PASS' : 'FAIL'}; by server CPU per request ${b.byCpu}×`;
     const bun = r.ratio[`ours (Bun) / ${b.reference}`];
     if (bun !== undefined) line += `; under Bun ${bun}× (${bun >= b.min ? 'would pass' : 'would fail'}; not a bar)`;
     lines.push(line);
