@@ -297,7 +297,7 @@ async function main() {
     cleanup();
   }
   const bars = barLines(results);
-  const tools = [`Node ${machine.node}`, machine.bun, machine.wrk.split(' [')[0], machine.nginx ? `nginx ${machine.nginx}` : undefined].filter(Boolean).join(' · ');
+  const tools = [`Node ${machine.node}`, machine.bun, machine.wrk.split(' [')[0], machine.nginx].filter(Boolean).join(' · ');
   const md = [
     `${machine.date.slice(0, 16).replace('T', ' ')} UTC · ${tools} · ${machine.cpus}× ${machine.cpu} · ${machine.pinned} · load before start ${machine.load}`,
     `${RUNS} runs × ${DURATION} s per server and workload (medians), ${WARMUP} s warm-up, ${CONNECTIONS} connections (8 for the 10 MiB file), 1 wrk thread; ${Math.round((Date.now() - started) / 1000)} s in all.`,
