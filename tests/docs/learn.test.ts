@@ -75,14 +75,14 @@ test('excerpts match the source, and every file and symbol named exists (npm run
 const rfc = JSON.parse(fs.readFileSync(path.join(LEARN, 'rfc-sections.json'), 'utf8')) as Record<string, Record<string, string>>;
 
 test.each(pages)('%s cites only real RFC 9110/9112 sections, with their real titles', (page) => {
-  const cites = [...prose(page).matchAll(/RFC (\d{4})\s§(\d+(?:\.\d+)*)(?:\s"([^"]+)")?/g)];
+  const cites = [...prose(page).matchAll(/RFC\s(\d{4})\s§(\d+(?:\.\d+)*)(?:\s"([^"]+)")?/g)];
   for (const [cite, doc, section, title] of cites) {
     const sections = rfc[doc!];
     expect({ cite, known: sections !== undefined && section! in sections }).toEqual({ cite, known: true });
     if (title !== undefined) expect({ cite, title: title.replace(/\s+/g, ' ') }).toEqual({ cite, title: sections![section!] });
   }
   // A bare "§n" without its RFC would escape the check.
-  expect(prose(page).match(/(?<!RFC \d{4}\s)§\d/g) ?? []).toEqual([]);
+  expect(prose(page).match(/(?<!RFC\s\d{4}\s)§\d/g) ?? []).toEqual([]);
 });
 
 test.each(pages)('%s quotes only test names that exist in the file it names', (page) => {
