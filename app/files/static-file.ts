@@ -128,7 +128,7 @@ export async function fileResponse(req: Request, file: string, st: Stats, name =
   const headers: HeaderFields = { 'Content-Type': contentType };
   if (varies) headers['Vary'] = 'Accept-Encoding';
   if (coding === null) {
-    return { status: 406, headers: { 'Content-Type': 'text/plain', Vary: 'Accept-Encoding' }, body: `no acceptable content-coding; available: ${[...available, 'identity'].join(', ')}\n` };
+    return { status: 406, headers: { 'Content-Type': 'text/plain', Vary: 'Accept-Encoding' }, body: `no acceptable content-coding; available: ${[...available, 'identity'].join(', ')}\n`, codingNegotiated: true };
   }
 
   const sibling = siblings.find((s) => s.coding === coding);
@@ -147,21 +147,21 @@ export async function fileResponse(req: Request, file: string, st: Stats, name =
   if (coding !== 'identity') {
     headers['Content-Encoding'] = coding;
     if (sibling !== undefined) {
-      return { status: 200, headers, body: { length: sibling.stats.size, open: () => readExactly(sibling.file, 0, sibling.stats.size) } };
+      return { status: 200, headers, body: { length: sibling.stats.size, open: () => readExactly(sibling.file, 0, sibling.stats.size) }, codingNegotiated: true };
     }
     if (req.method === 'GET' && st.size <= CODE_IN_MEMORY_MAX) {
-      return { status: 200, headers, body: await encode(coding, await readFile(file)) };
+      return { status: 200, headers, body: await encode(coding, await readFile(file)), codingNegotiated: true };
     }
     const c = coding;
-    return { status: 200, headers, body: { open: () => pipeline(readExactly(file, 0, st.size), encodeStream(c), () => undefined) } };
+    return { status: 200, headers, body: { open: () => pipeline(readExactly(file, 0, st.size), encodeStream(c), () => undefined) }, codingNegotiated: true };
   }
 
   const whole: StreamBody = { length: st.size, open: () => readExactly(file, 0, st.size) };
-  if (rangeField === undefined) return { status: 200, headers, body: whole };
+  if (rangeField === undefined) return { status: 200, headers, body: whole, codingNegotiated: true };
   const ifRange = req.fields.get('if-range');
-  if (ifRange !== undefined && !ifRangeMatches(ifRange, validators)) return { status: 200, headers, body: whole };
+  if (ifRange !== undefined && !ifRangeMatches(ifRange, validators)) return { status: 200, headers, body: whole, codingNegotiated: true };
   const range = evaluateRange(rangeField, st.size);
-  if (range.kind === 'ignore') return { status: 200, headers, body: whole };
+  if (range.kind === 'ignore') return { status: 200, headers, body: whole, codingNegotiated: true };
   if (range.kind === 'unsatisfiable') {
     return { status: 416, headers: { ...validatorFields(validators), 'Content-Range': unsatisfiedRange(st.size) } };
   }
@@ -169,9 +169,9 @@ export async function fileResponse(req: Request, file: string, st: Stats, name =
     const r = range.ranges[0]!;
     const n = r.last - r.first + 1;
     headers['Content-Range'] = contentRange(r, st.size);
-    return { status: 206, headers, body: { length: n, open: () => readExactly(file, r.first, n) } };
+    return { status: 206, headers, body: { length: n, open: () => readExactly(file, r.first, n) }, codingNegotiated: true };
   }
   const multipart = multipartByteranges(range.ranges, st.size, contentType, (r) => readExactly(file, r.first, r.last - r.first + 1));
   headers['Content-Type'] = multipart.contentType;
-  return { status: 206, headers, body: multipart.body };
+  return { status: 206, headers, body: multipart.body, codingNegotiated: true };
 }
