@@ -26,6 +26,7 @@ import {
   type Response,
   type ResponseFraming,
   LAST_CHUNK,
+  TEXT_PLAIN,
   bodyLength,
   chunkHeader,
   isStreamBody,
@@ -84,7 +85,7 @@ const MAX_QUEUED_OUTPUT = 64 * 1024;
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 const INTERNAL_ERROR: Response = Object.freeze({
   status: 500,
-  headers: { 'Content-Type': 'text/plain' },
+  headers: TEXT_PLAIN,
   body: 'internal server error\n',
 });
 
@@ -254,13 +255,13 @@ export class Connection {
     try {
       res = this.handler(req);
     } catch (e) {
-      this.respond(ex, this.internalError(e, ex));
+      this.respond(ex, this.failureResponse(e, ex));
       return;
     }
     if (res instanceof Promise) {
       res.then(
         (r) => this.respondLater(ex, r),
-        (e) => this.respondLater(ex, this.internalError(e, ex)),
+        (e) => this.respondLater(ex, this.failureResponse(e, ex)),
       );
     } else {
       this.respond(ex, res);
@@ -496,7 +497,7 @@ export class Connection {
   // ---- errors and closing ----------------------------------------------------
 
   /** The response for a handler failure: its own status if an HttpError, else a bare 500. */
-  private internalError(err: unknown, ex: Exchange): Response {
+  private failureResponse(err: unknown, ex: Exchange): Response {
     if (isHttpError(err)) {
       if (err.closeConnection) ex.close = true;
       return errorResponse(err);
@@ -666,7 +667,7 @@ function describe(value: unknown): string {
 export function errorResponse(err: HttpError): Response {
   return {
     status: err.status,
-    headers: { ...err.headers, 'Content-Type': 'text/plain' },
+    headers: { ...err.headers, ...TEXT_PLAIN },
     body: `${err.detail}\n`,
   };
 }

@@ -179,11 +179,6 @@ export class RequestParser {
     return this.state === State.Head && this.headBytes === 0 && this.pos >= this.buf.length;
   }
 
-  /** True while a request's content is being read. */
-  get inBody(): boolean {
-    return this.state !== State.Head && this.state !== State.Dead;
-  }
-
   /**
    * Returns the next event, or `null` when more bytes are needed.
    * @throws HttpError on any violation of RFC 9112; the parser is dead after.

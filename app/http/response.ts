@@ -41,6 +41,13 @@ export interface Response {
   codingNegotiated?: boolean;
 }
 
+/**
+ * `Content-Type: text/plain`, the header fields of every short message the
+ * server writes itself (errors, echoes). Frozen, so the serializer caches
+ * its field lines; spread it to add fields.
+ */
+export const TEXT_PLAIN: Readonly<HeaderFields> = Object.freeze({ 'Content-Type': 'text/plain' });
+
 /** A request handler: may answer synchronously (the fast path) or later. */
 export type Handler<Req> = (req: Req) => Response | Promise<Response>;
 
