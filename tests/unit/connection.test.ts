@@ -287,6 +287,81 @@ describe('closing', () => {
   });
 });
 
+describe('a stream body that does not match its declared length (hyper, nginx: cut the connection)', () => {
+  /** Answers `/short` with a body that declares 10 bytes and streams 3, `/long` one that declares 3 and streams 10, else the path. */
+  const lying: Handler<Request> = (req) => {
+    const declared = req.path === '/short' ? 10 : 3;
+    const actual = req.path === '/short' ? 3 : 10;
+    if (req.path !== '/short' && req.path !== '/long') return text(req.path);
+    return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: { length: declared, open: () => Readable.from([Buffer.alloc(actual, 0x78)]) } };
+  };
+
+  test.each([
+    ['/short', 'streams fewer bytes', 10, 3],
+    ['/long', 'streams more bytes', 3, 0],
+  ])('%s %s than declared: the connection closes, no byte past the declared length, the pipelined request is not answered on it', async (path, _what, declared, maxBody) => {
+    const s = await serve(lying);
+    const c = await RawClient.connect(s.port);
+    c.send(GET(path) + GET('/after'));
+    await expect(c.readResponse()).rejects.toThrow(/closed after \d+ of \d+ content bytes/);
+    expect(c.closedByServer).toBe(true);
+    const all = c.pending.toString('latin1');
+    expect(all).not.toContain('/after');
+    expect(all).not.toContain('HTTP/1.1 200'); // no second response
+    expect(all.length).toBeLessThanOrEqual(maxBody);
+    expect(declared).toBeGreaterThan(all.length);
+    expect(s.errors.length).toBe(1);
+    // The server goes on.
+    const d = await RawClient.connect(s.port);
+    d.send(GET('/fine'));
+    expect((await d.readResponse()).body.toString()).toBe('/fine');
+    d.close();
+  });
+
+  test('a stream that sends exactly its declared length keeps the connection', async () => {
+    const s = await serve(() => ({ status: 200, body: { length: 6, open: () => Readable.from([Buffer.from('abc'), Buffer.from('def')]) } }));
+    const c = await RawClient.connect(s.port);
+    c.send(GET('/a') + GET('/b'));
+    expect((await c.readResponse()).body.toString()).toBe('abcdef');
+    expect((await c.readResponse()).body.toString()).toBe('abcdef');
+    await c.expectOpenAndQuiet(50);
+    c.close();
+  });
+});
+
+test('a late read of an earlier request\'s content sends no 100 Continue for the next request', async () => {
+  // Request 1's handler keeps its content and reads it after request 2
+  // (Expect: 100-continue, a handler that never reads) has started. Today a
+  // body's stream has ended before its exchange finishes, so read() alone
+  // no longer reaches the connection; the demand hook it calls (the
+  // RequestBody's onDemand) is also called directly, as a read on a body
+  // still open would.
+  let lateRead: (() => void) | null = null;
+  const s = await serve(async (req) => {
+    if (req.path === '/first') {
+      const body = req.body;
+      const stream = body.stream();
+      lateRead = () => {
+        stream.read();
+        stream.resume();
+        (body as unknown as { onDemand: () => void }).onDemand();
+      };
+      return text('first');
+    }
+    lateRead!();
+    await sleep(50);
+    return { status: 403, body: 'not reading that\n' };
+  });
+  const c = await RawClient.connect(s.port);
+  c.send('POST /first HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc');
+  expect((await c.readResponse()).body.toString()).toBe('first');
+  c.send('POST /second HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
+  const res = await c.readResponse();
+  expect(res.status).toBe(403); // not 100: nobody asked for request 2's content
+  expect(res.header('connection')).toBe('close');
+  await c.expectClosed();
+});
+
 describe('back-pressure', () => {
   test('a client that pipelines and never reads stops being read; all is answered once it reads', async () => {
     let calls = 0;
