@@ -13,7 +13,12 @@
  *   bytes wait unparsed (a handler or a streamed response is still busy);
  * - closing flushes, sends FIN, then discards input until the peer's FIN
  *   (or a short linger) so that a reset never destroys the last response
- *   (RFC 9112 §9.6).
+ *   (RFC 9112 §9.6);
+ * - a stream body is held to the length it declared: fewer or more bytes
+ *   cut the connection rather than desynchronise it.
+ *
+ * Its state is written down below as a table of our side and their side
+ * (as h11 does); flow control is kept apart from it.
  */
 
 import type { Socket } from 'node:net';
@@ -138,6 +143,17 @@ const enum Wait {
   Gone,
 }
 
+/**
+ * Bun 1.3's `socket.end()` closes the descriptor instead of shutting down
+ * its write side (oven-sh/bun#31383, fixed later by #31389): input still
+ * unread in the kernel then turns the close into a reset, and the client
+ * loses the response we just wrote (a 413 while it is still sending). There
+ * we wait for our output to be flushed and shut the write side down through
+ * the socket's handle, which sends FIN and keeps reading.
+ */
+const END_CLOSES_DESCRIPTOR = typeof process.versions.bun === 'string';
+const NOTHING = Buffer.alloc(0);
+
 /** How long a closing connection waits for the peer to close, in ms. */
 const LINGER_MS = 2000;
 
@@ -188,6 +204,8 @@ export class Connection {
   private streaming: Readable | null = null;
   /** Their FIN has arrived; it sits behind whatever input is still buffered. */
   private finReceived = false;
+  /** Closing: all our output is written and our FIN sent. */
+  private finSent = false;
 
   // Output queue.
   private readonly out: Buffer[] = [];
@@ -396,7 +414,7 @@ export class Connection {
   private onPeerEnd(): void {
     this.finReceived = true;
     if (this.closing) {
-      if (this.socket.writableFinished) this.destroy(); // else when 'finish' comes
+      if (this.finSent) this.destroy(); // else once our FIN is out
       return;
     }
     // Requests already received are still answered (a half-close is not
@@ -586,7 +604,6 @@ export class Connection {
     this.outText = '';
     this.outBytes = 0;
     if (!ok) this.writeBlocked = true;
-    if (this.closing && !this.socket.writableEnded) this.socket.end();
   }
 
   /**
@@ -683,18 +700,30 @@ export class Connection {
     this.toOurs(Ours.Closing);
     this.current = null;
     this.flush();
-    if (!this.socket.writableEnded) this.socket.end();
     this.updateReading();
-    if (this.socket.writableFinished) {
-      this.afterFinish();
-    } else {
-      this.socket.once('finish', () => this.afterFinish());
-    }
+    this.sendFin();
     this.arm();
+  }
+
+  /** Sends our FIN once everything queued is written, then {@link afterFinish}. */
+  private sendFin(): void {
+    const socket = this.socket;
+    if (END_CLOSES_DESCRIPTOR) {
+      socket.write(NOTHING, () => {
+        if (this.destroyed) return;
+        (socket as unknown as { _handle?: { shutdown?: () => void } })._handle?.shutdown?.();
+        this.afterFinish();
+      });
+      return;
+    }
+    if (!socket.writableEnded) socket.end();
+    if (socket.writableFinished) this.afterFinish();
+    else socket.once('finish', () => this.afterFinish());
   }
 
   /** Our side is fully written and FIN sent: linger for the peer's FIN. */
   private afterFinish(): void {
+    this.finSent = true;
     if (this.finReceived) this.destroy();
     else this.arm();
   }
@@ -725,7 +754,7 @@ export class Connection {
         return Wait.Gone;
       case Ours.Closing:
         // The peer must still read what is queued, then we linger for its FIN.
-        return this.socket.writableFinished ? Wait.Linger : Wait.Transfer;
+        return this.finSent ? Wait.Linger : Wait.Transfer;
       case Ours.Idle:
         if (this.writeBlocked) return Wait.Transfer; // the peer is not reading: a transfer stall, not idleness
         return this.theirs === Theirs.Idle ? Wait.Idle : Wait.Head;
