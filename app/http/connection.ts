@@ -127,6 +127,16 @@ const OURS_NEXT: readonly number[] = [
   /* Closed */ 0,
 ];
 
+/** Legal transitions of their side: bit `to` of `THEIRS_NEXT[from]`. */
+const THEIRS_NEXT: readonly number[] = [
+  /* Idle */ (1 << Theirs.Head) | (1 << Theirs.Body) | (1 << Theirs.Done) | (1 << Theirs.Ended) | (1 << Theirs.Error),
+  /* Head */ (1 << Theirs.Body) | (1 << Theirs.Done) | (1 << Theirs.Ended) | (1 << Theirs.Error),
+  /* Body */ (1 << Theirs.Done) | (1 << Theirs.Ended) | (1 << Theirs.Error),
+  /* Done */ (1 << Theirs.Idle) | (1 << Theirs.Head),
+  /* Ended */ 0,
+  /* Error */ 0,
+];
+
 /** What the connection's deadline is for: derived from the two sides by {@link Connection.waitNow}. */
 const enum Wait {
   /** Nothing is due: a handler is running. */
@@ -250,6 +260,12 @@ export class Connection {
     this.ours = to;
   }
 
+  /** Moves their side to `to`. @throws Error on a transition the table does not list. */
+  private toTheirs(to: Theirs): void {
+    if ((THEIRS_NEXT[this.theirs]! & (1 << to)) === 0) throw new Error(`connection state: their side cannot go from ${this.theirs} to ${to}`);
+    this.theirs = to;
+  }
+
   /** Our side is closing or closed: input is discarded, nothing more is answered. */
   private get closing(): boolean {
     return this.ours >= Ours.Closing;
@@ -300,7 +316,8 @@ export class Connection {
 
   private pumpEvents(): void {
     for (;;) {
-      if (this.closing || this.bodyBlocked || this.theirs === Theirs.Done) return; // Done: waiting for our response
+      // Done: waiting for our response. Ended, Error: no more input will be parsed.
+      if (this.closing || this.bodyBlocked || this.theirs >= Theirs.Done) return;
       if (this.ours === Ours.Idle) {
         if (this.outBytes >= MAX_QUEUED_OUTPUT) this.flush();
         if (this.writeBlocked) return;
@@ -309,13 +326,13 @@ export class Connection {
       try {
         ev = this.parser.next();
       } catch (e) {
-        this.theirs = Theirs.Error;
+        this.toTheirs(Theirs.Error);
         this.failProtocol(e as HttpError);
         return;
       }
       if (ev === null) {
         if (this.finReceived) this.inputEnded();
-        else if (this.theirs === Theirs.Idle && !this.parser.idle) this.theirs = Theirs.Head;
+        else if (this.theirs === Theirs.Idle && !this.parser.idle) this.toTheirs(Theirs.Head);
         return;
       }
       switch (ev.type) {
@@ -329,7 +346,7 @@ export class Connection {
           break;
         }
         case 'end': {
-          this.theirs = Theirs.Done;
+          this.toTheirs(Theirs.Done);
           this.current!.body.end();
           if (this.ours === Ours.Sent) this.finish();
           break;
@@ -341,7 +358,7 @@ export class Connection {
   /** Their FIN is reached: every complete message before it is consumed. */
   private inputEnded(): void {
     const theirs = this.theirs;
-    this.theirs = Theirs.Ended;
+    this.toTheirs(Theirs.Ended);
     const ex = this.current;
     if (ex === null) {
       // Idle: goodbye. Inside a head: a truncated request, nothing to answer.
@@ -357,15 +374,15 @@ export class Connection {
 
   private start(head: Request): void {
     const req = head as Request & { body: RequestBody };
-    const ex: Exchange = { req, body: null as unknown as RequestBody, close: !head.keepAlive, continueSent: false };
+    // The body's demand is tied to its own exchange, never to whichever is current.
     const body = new RequestBody(
       head.framing === 'none' ? 0 : head.framing === 'content-length' ? head.contentLength : undefined,
       () => this.onBodyDemand(ex),
     );
-    (ex as { body: RequestBody }).body = body;
+    const ex: Exchange = { req, body, close: !head.keepAlive, continueSent: false };
     req.body = body;
     this.current = ex;
-    this.theirs = body.present ? Theirs.Body : Theirs.Done;
+    this.toTheirs(body.present ? Theirs.Body : Theirs.Done);
     this.toOurs(Ours.Handling);
     let res: Response | Promise<Response>;
     try {
@@ -585,7 +602,7 @@ export class Connection {
       return;
     }
     this.toOurs(Ours.Idle);
-    this.theirs = this.parser.idle ? Theirs.Idle : Theirs.Head;
+    this.toTheirs(this.parser.idle ? Theirs.Idle : Theirs.Head);
     this.setDeadline(this.waitNow()); // a new wait starts now, whatever the last one was
   }
 
@@ -816,7 +833,7 @@ export class Connection {
           break;
         case Wait.Head:
           // Slowloris: the header section did not arrive in time (RFC 9110 §15.5.9).
-          this.theirs = Theirs.Error;
+          this.toTheirs(Theirs.Error);
           this.sendErrorAndClose(new HttpError(408, 'header section not received in time'));
           break;
         case Wait.Transfer: {
@@ -824,7 +841,7 @@ export class Connection {
           if (ex !== null && this.ours === Ours.Handling && !this.writeBlocked) {
             // Their content stalled while the handler waits for it.
             ex.body.abort(new Error('request content timed out'));
-            this.theirs = Theirs.Error;
+            if (this.theirs === Theirs.Body) this.toTheirs(Theirs.Error); // Ended already, if their FIN came
             this.sendErrorAndClose(new HttpError(408, 'request content not received in time'));
           } else {
             this.destroy(); // the peer stopped reading our response, or discarding stalled
