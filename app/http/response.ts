@@ -37,6 +37,8 @@ export interface Response {
    * The handler chose the content coding itself (proactive negotiation,
    * RFC 9110 §12.1, §12.5.3): the content is sent as given and no filter
    * codes it again. Such a handler sets `Vary: Accept-Encoding` itself.
+   * This flag alone tells the compression filter (`stages/compression.ts`)
+   * to leave the response alone; a `Vary` field is not a signal.
    */
   codingNegotiated?: boolean;
 }
