@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
+import { DEFAULT_CACHE_SIZE } from './files/file-cache.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './http/server.js';
 
 /** Everything the command line decides. */
@@ -20,6 +21,8 @@ export interface CommandLine {
   port: number;
   /** Address to bind; `::` accepts IPv6 and IPv4 alike. */
   host: string;
+  /** Bytes the open-file cache may hold (0: no cache). */
+  cacheSize: number;
   server: ServerOptions;
 }
 
@@ -60,6 +63,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('dotfiles', { type: 'boolean', default: false, describe: 'Serve and list names starting with a dot' })
     .option('port', { type: 'number', default: 4221, describe: 'TCP port to listen on (1-65535; 0 picks a free port)' })
     .option('host', { type: 'string', default: '::', describe: 'Address to bind; :: serves IPv6 and IPv4' })
+    .option('cache-size', { type: 'number', default: DEFAULT_CACHE_SIZE, describe: 'Bytes of file contents, coded variants and metadata kept in memory (0 turns the cache off)' })
     .option('max-target-length', { type: 'number', default: d.maxTargetLength, describe: 'Longest request-target in bytes (else 414)' })
     .option('max-header-size', { type: 'number', default: d.maxHeaderSize, describe: 'Largest header section in bytes (else 431)' })
     .option('max-header-count', { type: 'number', default: d.maxHeaderCount, describe: 'Most header fields per request (else 431)' })
@@ -72,7 +76,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
     .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
     // Every option but the flag takes a value: `--port` alone is an error, not the default.
-    .requiresArg(['directory', 'root', 'port', 'host', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout'])
+    .requiresArg(['directory', 'root', 'port', 'host', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout'])
     .strict()
     .help()
     .alias('h', 'help')
@@ -90,6 +94,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     dotfiles: args.dotfiles,
     port: positiveInteger('port', args.port, 0, 65535),
     host: args.host,
+    cacheSize: positiveInteger('cache-size', args['cache-size'], 0),
     server: {
       maxTargetLength: positiveInteger('max-target-length', args['max-target-length']),
       maxHeaderSize: positiveInteger('max-header-size', args['max-header-size']),

@@ -12,19 +12,24 @@ import { notFound } from '../stages/not-found.js';
 import { echoRoute } from '../stages/echo.js';
 import { userAgentRoute } from '../stages/user-agent.js';
 import { filesRoute } from '../stages/files.js';
+import { ListingCache } from './files/directory-listing.js';
+import { FileCache } from './files/file-cache.js';
 import { staticSite } from './files/static-site.js';
 import { compression } from '../stages/compression.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
+  // One budget for /files/ and the --root site: three quarters for files, a quarter for listings.
+  const cache = new FileCache(Math.floor((cli.cacheSize * 3) / 4));
+  const listings = new ListingCache({ maxBytes: Math.floor(cli.cacheSize / 4) });
   const routes: Route[] = [
     ...(cli.root === undefined ? [rootRoute] : []), // ia4 Respond with 200 (a --root site answers / itself)
     echoRoute, // cn2 Respond with body
     userAgentRoute, // fs3 Read header
-    filesRoute(cli.directory, { dotfiles: cli.dotfiles }), // ap6 Return a file, qv8 Read request body
+    filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings }), // ap6 Return a file, qv8 Read request body
   ];
   // ih0 Extract URL path: 404 for what no route serves, unless a --root site has it.
-  const fallback = cli.root === undefined ? notFound : staticSite(cli.root, cli.dotfiles, notFound);
+  const fallback = cli.root === undefined ? notFound : staticSite(cli.root, cli.dotfiles, notFound, cache, listings);
   const router = new Router(routes, fallback);
   return withFilters(router.handle, [compression]); // df4, ij8, cr8 compression
 }

@@ -4,15 +4,17 @@
  * prints where the CPU time went, by function (self time) and by file.
  *
  * Usage: npm run build && node bench/profile.mjs [workload] [seconds] [--server ours|node:http|raw]
- *   workload: echo (default), pipelined, user-agent, close, upload
+ *   workload: echo (default), pipelined, user-agent, close, upload, or a static
+ *     one (file-1k, file-64k, file-10m, gzip-64k, etag-304: ours with --root)
  *   --server: profile a reference instead of ours, to compare where time goes
+ *     (dynamic workloads only)
  * The profile is kept in bench/tmp/ (git-ignored) for Chrome DevTools.
  */
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BENCH, ROOT, WORKLOADS, check, ensureTools, startNode, stop, wrk } from './lib.mjs';
+import { BENCH, ROOT, STATIC_WORKLOADS, WORKLOADS, check, checkStatic, ensureTools, startNode, stop, writeStaticFiles, wrk } from './lib.mjs';
 
 const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--server');
 const name = positional[0] ?? 'echo';
@@ -23,9 +25,13 @@ if (!['ours', 'node:http', 'raw'].includes(which)) {
   console.error('--server is one of ours, node:http, raw');
   process.exit(2);
 }
-const w = WORKLOADS.find((x) => x.name === name);
+const w = [...WORKLOADS, ...STATIC_WORKLOADS].find((x) => x.name === name);
 if (w === undefined) {
-  console.error(`unknown workload ${name}; one of ${WORKLOADS.map((x) => x.name).join(', ')}`);
+  console.error(`unknown workload ${name}; one of ${[...WORKLOADS, ...STATIC_WORKLOADS].map((x) => x.name).join(', ')}`);
+  process.exit(2);
+}
+if (w.static && which !== 'ours') {
+  console.error('--server applies to the dynamic workloads only');
   process.exit(2);
 }
 
@@ -34,10 +40,16 @@ const outDir = path.join(BENCH, 'tmp', `profile-${name}-${Date.now()}`);
 mkdirSync(outDir, { recursive: true });
 const files = mkdtempSync(path.join(os.tmpdir(), 'http-profile-'));
 const profiling = ['--cpu-prof', `--cpu-prof-dir=${outDir}`];
-let server = await startNode(['dist/app/main.js', '--host', '127.0.0.1', '--port', '0', '--directory', files], env.pin, which === 'ours' ? profiling : []);
+const where = w.static ? ['--root', files] : ['--directory', files];
+const bytes = w.static ? writeStaticFiles(files) : {};
+let server = await startNode(['dist/app/main.js', '--host', '127.0.0.1', '--port', '0', ...where], env.pin, which === 'ours' ? profiling : []);
 let result;
 try {
-  const sample = await check('ours', server, w, files);
+  if (w.static) {
+    const { headers } = await checkStatic('ours', server, w, bytes[w.file]);
+    result = await wrk(w, server, seconds, env.pin, 64, headers);
+  }
+  const sample = w.static ? null : await check('ours', server, w, files);
   if (which !== 'ours') {
     await stop(server);
     const args = which === 'raw'
@@ -45,7 +57,7 @@ try {
       : ['bench/servers/node-http.mjs', '0', files];
     server = await startNode(args, env.pin, profiling);
   }
-  result = await wrk(w, server, seconds, env.pin);
+  if (!w.static) result = await wrk(w, server, seconds, env.pin);
 } finally {
   await stop(server);
   rmSync(files, { recursive: true, force: true });

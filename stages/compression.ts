@@ -25,7 +25,7 @@
 import { pipeline } from 'node:stream';
 import { negotiateContentCoding } from '../app/http/content-coding.js';
 import type { Request } from '../app/http/request.js';
-import { type HeaderFields, type Response, TEXT_PLAIN, isStreamBody } from '../app/http/response.js';
+import { type HeaderFields, type Response, TEXT_PLAIN, isStreamBody, releaseBody } from '../app/http/response.js';
 import type { ResponseFilter } from '../app/http/router.js';
 import { SUPPORTED_CODINGS, encodeStream, encodeSync, isCompressible } from '../app/http/codecs.js';
 
@@ -108,13 +108,14 @@ export const compression: ResponseFilter = (req: Request, res: Response): Respon
   if (varied === null) return res;
   const coding = negotiateContentCoding(req.fields.get('accept-encoding'), SUPPORTED_CODINGS);
   if (coding === null) {
+    releaseBody(body);
     return { status: 406, headers: { ...TEXT_PLAIN, Vary: varied['Vary'] ?? 'Accept-Encoding' }, body: 'no acceptable content-coding\n' };
   }
   // Response has exactly these three members; built literally, not spread (hot path).
   if (coding === 'identity') return { status, headers: varied, body };
   const out = { ...varied, 'Content-Encoding': coding };
   if (isStreamBody(body)) {
-    return { status, headers: out, body: { open: () => pipeline(body.open(), encodeStream(coding), () => undefined) } };
+    return { status, headers: out, body: { open: () => pipeline(body.open(), encodeStream(coding), () => undefined), release: () => body.release?.() } };
   }
   return { status, headers: out, body: encodeSync(coding, body) };
 };

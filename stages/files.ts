@@ -13,6 +13,8 @@
 
 import type { Response } from '../app/http/response.js';
 import type { Route } from '../app/http/router.js';
+import { ListingCache } from '../app/files/directory-listing.js';
+import { FileCache } from '../app/files/file-cache.js';
 import { servedDirectory } from '../app/files/served-directory.js';
 import { uploadHandlers } from '../app/files/uploads.js';
 
@@ -23,6 +25,10 @@ const NOT_FOUND: Response = { status: 404 };
 export interface FilesOptions {
   /** Serve, list and accept names starting with `.` (`--dotfiles`). */
   readonly dotfiles?: boolean;
+  /** The open-file cache shared with the `--root` site; a cache of its own (default size) when not given. */
+  readonly cache?: FileCache;
+  /** The listing cache shared with the `--root` site; one of its own when not given. */
+  readonly listings?: ListingCache;
 }
 
 /** The `/files/` route over `directory`; without one every file is 404. */
@@ -31,11 +37,13 @@ export function filesRoute(directory: string | undefined, options: FilesOptions 
     return { path: PREFIX, prefix: true, methods: { GET: () => NOT_FOUND, POST: () => NOT_FOUND } };
   }
   const dotfiles = options.dotfiles === true;
+  const cache = options.cache ?? new FileCache();
+  const listings = options.listings ?? new ListingCache();
   return {
     path: PREFIX,
     prefix: true,
     methods: {
-      GET: servedDirectory({ directory, prefix: PREFIX, dotfiles }), // ap6 Return a file; HEAD too
+      GET: servedDirectory({ directory, prefix: PREFIX, dotfiles, cache, listings }), // ap6 Return a file; HEAD too
       ...uploadHandlers(directory, { dotfiles }), // qv8 Read request body; PUT, DELETE
     },
   };

@@ -7,24 +7,32 @@
  * The order follows RFC 9110 §13.2.2: choose the representation (coding)
  * first, since validators belong to a representation; then preconditions;
  * then `If-Range` and `Range`, which apply to the identity coding only.
- * The file is streamed with back-pressure and opened only when content is
- * really sent: `HEAD` and `304` never open it.
+ *
+ * Every response is built from one {@link FileEntry}: the `fstat` of an open
+ * descriptor and, for a small file, the bytes read from that descriptor; a
+ * larger file is streamed from the descriptor the head was built from. So
+ * head and content always describe the same version of the file. `HEAD`
+ * gets exactly the head `GET` would get (a coded variant is computed, and
+ * kept, to know its length).
  */
 
-import { type Stats, createReadStream } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { fstat, type Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform, pipeline } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import mime from 'mime-types';
+import { SUPPORTED_CODINGS, encode, encodeStream, isCompressible } from '../http/codecs.js';
 import { type Validators, evaluatePreconditions, fileValidators, formatHttpDate } from '../http/conditional.js';
 import { negotiateContentCoding } from '../http/content-coding.js';
+import type { Fields } from '../http/fields.js';
 import { contentRange, evaluateRange, ifRangeMatches, multipartByteranges, unsatisfiedRange } from '../http/range.js';
 import type { Request } from '../http/request.js';
 import type { HeaderFields, Response, StreamBody } from '../http/response.js';
-import { SUPPORTED_CODINGS, encode, encodeStream, isCompressible } from '../http/codecs.js';
+import { type FileCache, type FileEntry, type FileIdentity, type SiblingState, identityOf, isRacy, sameVersion } from './file-cache.js';
+import { type OpenedFile, SharedFd, closeFd, fileStream, openInside, readWhole } from './open-file.js';
 
-/** Files up to this size (bytes) are coded in memory and sent with `Content-Length`; larger ones are coded as a stream. */
-export const CODE_IN_MEMORY_MAX = 64 * 1024;
+/** Without a cache, files up to this size (bytes) are still read whole, so a coded variant carries `Content-Length`. */
+const READ_WHOLE_UNCACHED = 64 * 1024;
 
 const OCTET_STREAM = 'application/octet-stream';
 
@@ -48,49 +56,106 @@ export function contentTypeFor(fileName: string): string {
   return mime.contentType(type) || type;
 }
 
-/** A precompressed sibling that may be sent instead of the file. */
-interface Sibling {
-  readonly coding: string;
-  readonly file: string;
-  readonly stats: Stats;
+/** Thrown when a cached entry turned out stale while answering: the caller looks the file up again. */
+export class StaleEntry extends Error {
+  constructor() {
+    super('the file changed while it was being answered');
+  }
+}
+
+const fstatAsync = (fd: number) =>
+  new Promise<Stats>((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
+
+// ---- building an entry ------------------------------------------------------------------
+
+/** A freshly read entry, and whether the cache may keep it. */
+export interface LoadedFile {
+  readonly entry: FileEntry;
+  /** The descriptor, still open, when the content was not read into memory; the caller owns it. */
+  readonly fd: number | null;
+  /** False when the file or a sibling changed too recently to trust its times (see RACY_MS). */
+  readonly settled: boolean;
 }
 
 /**
- * Existing precompressed siblings (`name.br`, `name.gz`): regular files,
- * not symlinks (so they cannot lead outside the served directory), and not
- * older than the file itself (a stale sibling would send old content).
+ * Builds the entry for an opened regular file: validators and media type
+ * from its descriptor, its bytes when small (then the descriptor is
+ * closed), and the state of its `.br`/`.gz` siblings.
+ * @param key the cache key.
+ * @param opened the file, opened inside the served directory (ownership passes here).
+ * @param name the name the request used (its extension gives the media type).
+ * @param folders folders below the served directory on the way to the file.
+ * @throws file-system errors (the descriptor is closed first).
  */
-async function findSiblings(file: string, st: Stats): Promise<Sibling[]> {
-  const found = await Promise.all(
-    SIBLINGS.map(async ({ coding, suffix }): Promise<Sibling | null> => {
-      try {
-        const s = await lstat(file + suffix);
-        return s.isFile() && s.mtimeMs >= st.mtimeMs ? { coding, file: file + suffix, stats: s } : null;
-      } catch {
-        return null;
-      }
-    }),
-  );
-  return found.filter((s): s is Sibling => s !== null);
+export async function loadFile(key: string, opened: OpenedFile, name: string, folders: readonly string[], cache: FileCache): Promise<LoadedFile> {
+  const readAt = Date.now();
+  const identity = identityOf(opened.stats);
+  let settled = !isRacy(identity, readAt);
+  let fd: number | null = opened.fd;
+  let content: Buffer | null = null;
+  const readMax = cache.enabled ? cache.maxFileSize : READ_WHOLE_UNCACHED;
+  try {
+    if (identity.size <= readMax) {
+      content = await readWhole(opened.fd, identity.size);
+      // Written to in place while we read: serve it, but do not keep it.
+      if (!sameVersion(await fstatAsync(opened.fd), identity)) settled = false;
+      closeFd(opened.fd);
+      fd = null;
+    }
+  } catch (e) {
+    closeFd(opened.fd);
+    throw e;
+  }
+  const siblings = await Promise.all(SIBLINGS.map((s) => loadSibling(s.coding, opened.real + s.suffix, identity, readMax)));
+  for (const s of siblings) if (s.identity !== null && isRacy(s.identity, readAt)) settled = false;
+  const contentType = contentTypeFor(name);
+  const entry: FileEntry = {
+    key,
+    file: opened.real,
+    folders,
+    identity,
+    validators: fileValidators(identity),
+    contentType,
+    compressible: isCompressible(contentType),
+    content,
+    siblings,
+    variants: new Map(),
+    fields: new Map(),
+    plain: null,
+    bytes: 0,
+  };
+  if (content !== null) entry.plain = Object.freeze({ status: 200, headers: fieldsFor(entry, 'identity', undefined), body: content, codingNegotiated: true });
+  return { entry, fd, settled };
 }
 
-/** A read stream of `file` that fails, instead of ending early, if it yields fewer than `length` bytes (the file shrank). */
-function readExactly(file: string, start: number, length: number): Readable {
-  // An empty file has no byte range to read (end would be start - 1, which createReadStream rejects).
-  if (length === 0) return Readable.from([]);
-  const source = createReadStream(file, { start, end: start + length - 1 });
-  let seen = 0;
-  const guard = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      seen += chunk.length;
-      done(null, chunk);
-    },
-    flush(done) {
-      done(seen < length ? new Error(`${file} shrank while being sent`) : null);
-    },
-  });
-  return pipeline(source, guard, () => undefined);
+/**
+ * A sibling's state: usable when a regular file (not a symlink, so it
+ * cannot lead outside) not older than the file (a stale one would send old
+ * content); its bytes read when small.
+ */
+async function loadSibling(coding: string, file: string, of: FileIdentity, readMax: number): Promise<SiblingState> {
+  const none: SiblingState = { coding, path: file, identity: null, validators: null, content: null };
+  const st = await lstat(file).catch(() => null);
+  if (st === null || !st.isFile() || st.mtimeMs < of.mtimeMs) return none;
+  const identity = identityOf(st);
+  let content: Buffer | null = null;
+  if (st.size <= readMax) {
+    const opened = await openInside(file, (p) => p === file).catch(() => null);
+    if (opened === null) return none;
+    try {
+      // Changing under us: not used this time; the next request sees it differ and reloads.
+      if (!sameVersion(opened.stats, identity)) return none;
+      content = await readWhole(opened.fd, st.size);
+    } catch {
+      return none;
+    } finally {
+      closeFd(opened.fd);
+    }
+  }
+  return { coding, path: file, identity, validators: fileValidators(identity), content };
 }
+
+// ---- answering ----------------------------------------------------------------------
 
 /** `"tag"` → `"tag-gzip"`: a coded representation is another representation with its own validator (RFC 9110 §8.8.3). */
 function codedTag(etag: string, coding: string): string {
@@ -101,77 +166,208 @@ function validatorFields(v: Validators): HeaderFields {
   return { ETag: v.etag, 'Last-Modified': formatHttpDate(v.lastModified) };
 }
 
+/** The usable sibling for `coding`, if any. */
+function siblingFor(entry: FileEntry, coding: string): SiblingState | undefined {
+  for (const s of entry.siblings) if (s.coding === coding && s.identity !== null) return s;
+  return undefined;
+}
+
+/** Validators of the representation with `coding` (a sibling's own, or the file's with the coding in the tag). */
+function validatorsFor(entry: FileEntry, coding: string, sibling: SiblingState | undefined): Validators {
+  if (sibling !== undefined) return sibling.validators!;
+  if (coding === 'identity') return entry.validators;
+  return { etag: codedTag(entry.validators.etag, coding), lastModified: entry.validators.lastModified };
+}
+
+function varies(entry: FileEntry): boolean {
+  return entry.compressible || entry.siblings.some((s) => s.identity !== null);
+}
+
+/** The 200 header fields of one representation, frozen and kept in the entry. */
+function fieldsFor(entry: FileEntry, coding: string, sibling: SiblingState | undefined): HeaderFields {
+  let f = entry.fields.get(coding);
+  if (f === undefined) {
+    const v = validatorsFor(entry, coding, sibling);
+    const h: HeaderFields = { 'Content-Type': entry.contentType };
+    if (varies(entry)) h['Vary'] = 'Accept-Encoding';
+    if (coding !== 'identity') h['Content-Encoding'] = coding;
+    Object.assign(h, validatorFields(v));
+    h['Accept-Ranges'] = 'bytes';
+    f = Object.freeze(h);
+    entry.fields.set(coding, f);
+  }
+  return f;
+}
+
+/** The 304 header fields of one representation: the 200's without `Content-Type` (RFC 9110 §15.4.5). */
+function notModifiedFields(entry: FileEntry, coding: string, sibling: SiblingState | undefined): HeaderFields {
+  const key = `304 ${coding}`;
+  let f = entry.fields.get(key);
+  if (f === undefined) {
+    const { 'Content-Type': _omit, ...rest } = fieldsFor(entry, coding, sibling);
+    f = Object.freeze(rest);
+    entry.fields.set(key, f);
+  }
+  return f;
+}
+
+/** True when no field can change the answer to a GET: no precondition, no `Range`, no `Accept-Encoding`. */
+function isPlain(fields: Fields): boolean {
+  const names = fields.names;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (n === 'range' || n === 'accept-encoding' || (n.charCodeAt(0) === 105 /* i */ && n.startsWith('if-'))) return false;
+  }
+  return true;
+}
+
+/** A body streamed from a shared descriptor; the descriptor is let go once, whether the body is sent or dropped. */
+function descriptorBody(fd: SharedFd, length: number | undefined, open: (done: () => void) => Readable): StreamBody {
+  let done = false;
+  const letGo = () => {
+    if (done) return;
+    done = true;
+    fd.release();
+  };
+  return { length, open: () => open(letGo), release: letGo };
+}
+
 /**
- * Answers a `GET` or `HEAD` for a regular file.
+ * Answers a `GET` or `HEAD` from a file's entry.
  * @param req the request (method, `Accept-Encoding`, conditionals, `Range`).
- * @param file absolute path of a regular file the caller has checked is
- *   inside the served directory.
- * @param st the file's `stat`.
- * @param name the name the request used (its extension gives the media
- *   type, even when `file` is a symlink's target); defaults to `file`.
- * @returns 200, 206, 304, 406, 412 or 416 (RFC 9110 §15).
+ * @param entry the file's entry, checked fresh by the caller (siblings too when `Accept-Encoding` is present).
+ * @param cache where the entry's coded variants are counted.
+ * @param fd an open descriptor of exactly the entry's version when its
+ *   content is not in memory (ownership passes here), else `null`.
+ * @returns 200, 206, 304, 406, 412 or 416 (RFC 9110 §15); synchronously
+ *   when everything needed is in memory.
+ * @throws StaleEntry when a large sibling changed since the entry was read.
  */
-export async function fileResponse(req: Request, file: string, st: Stats, name = file): Promise<Response> {
-  const contentType = contentTypeFor(name);
-  const compressible = isCompressible(contentType);
-  const siblings = await findSiblings(file, st);
-  const varies = compressible || siblings.length > 0;
-  const available = [...siblings.map((s) => s.coding), ...(compressible ? SUPPORTED_CODINGS : [])];
-  const acceptEncoding = req.fields.get('accept-encoding');
-  const rangeField = req.method === 'GET' ? req.fields.get('range') : undefined;
+export function fileResponse(req: Request, entry: FileEntry, cache: FileCache, fd: number | null): Response | Promise<Response> {
+  if (entry.plain !== null && isPlain(req.fields)) return entry.plain;
+  const shared = fd === null ? null : new SharedFd(fd);
+  try {
+    const res = answer(req, entry, cache, shared);
+    if (res instanceof Promise) return res.finally(() => shared?.release());
+    shared?.release();
+    return res;
+  } catch (e) {
+    shared?.release();
+    throw e;
+  }
+}
+
+/**
+ * The answer proper. Every body that reads `fd` retains it first; the
+ * caller releases its own hold when this returns.
+ */
+function answer(req: Request, entry: FileEntry, cache: FileCache, fd: SharedFd | null): Response | Promise<Response> {
+  const fields = req.fields;
+  const size = entry.identity.size;
+  const acceptEncoding = fields.get('accept-encoding');
+  const rangeField = req.method === 'GET' ? fields.get('range') : undefined;
+  const available: string[] = [];
+  for (const s of entry.siblings) if (s.identity !== null) available.push(s.coding);
+  if (entry.compressible) for (const c of SUPPORTED_CODINGS) if (!available.includes(c)) available.push(c);
 
   // A Range request is served from the identity representation when the client accepts it.
   let coding: string | null = null;
   if (rangeField !== undefined) coding = negotiateContentCoding(acceptEncoding, []);
-  if (coding === null) coding = negotiateContentCoding(acceptEncoding, [...new Set(available)]);
-
-  const headers: HeaderFields = { 'Content-Type': contentType };
-  if (varies) headers['Vary'] = 'Accept-Encoding';
+  if (coding === null) coding = negotiateContentCoding(acceptEncoding, available);
   if (coding === null) {
-    return { status: 406, headers: { 'Content-Type': 'text/plain', Vary: 'Accept-Encoding' }, body: `no acceptable content-coding; available: ${[...available, 'identity'].join(', ')}\n`, codingNegotiated: true };
+    return {
+      status: 406,
+      headers: { 'Content-Type': 'text/plain', Vary: 'Accept-Encoding' },
+      body: `no acceptable content-coding; available: ${[...available, 'identity'].join(', ')}\n`,
+      codingNegotiated: true,
+    };
   }
 
-  const sibling = siblings.find((s) => s.coding === coding);
-  let validators = fileValidators(sibling?.stats ?? st);
-  if (sibling === undefined && coding !== 'identity') validators = { ...validators, etag: codedTag(validators.etag, coding) };
-  Object.assign(headers, validatorFields(validators));
-  headers['Accept-Ranges'] = 'bytes';
-
-  const outcome = evaluatePreconditions(req.method, req.fields, validators);
-  if (outcome === 'not-modified') {
-    const { 'Content-Type': _omit, ...rest } = headers;
-    return { status: 304, headers: rest };
-  }
-  if (outcome === 'failed') return { status: 412, headers: validatorFields(validators) };
+  const sibling = coding === 'identity' ? undefined : siblingFor(entry, coding);
+  const validators = validatorsFor(entry, coding, sibling);
+  const outcome = evaluatePreconditions(req.method, fields, validators);
+  if (outcome === 'not-modified') return { status: 304, headers: notModifiedFields(entry, coding, sibling), codingNegotiated: true };
+  if (outcome === 'failed') return { status: 412, headers: validatorFields(validators), codingNegotiated: true };
+  const headers = fieldsFor(entry, coding, sibling);
 
   if (coding !== 'identity') {
-    headers['Content-Encoding'] = coding;
-    if (sibling !== undefined) {
-      return { status: 200, headers, body: { length: sibling.stats.size, open: () => readExactly(sibling.file, 0, sibling.stats.size) }, codingNegotiated: true };
+    if (sibling !== undefined) return siblingResponse(headers, sibling);
+    if (entry.content !== null) {
+      const variant = variantOf(entry, coding, cache);
+      if (Buffer.isBuffer(variant)) return { status: 200, headers, body: variant, codingNegotiated: true };
+      return variant.then((body) => ({ status: 200, headers, body, codingNegotiated: true }));
     }
-    if (req.method === 'GET' && st.size <= CODE_IN_MEMORY_MAX) {
-      return { status: 200, headers, body: await encode(coding, await readFile(file)), codingNegotiated: true };
-    }
+    // Too large to keep: coded as it is sent, so its length is unknown (chunked).
     const c = coding;
-    return { status: 200, headers, body: { open: () => pipeline(readExactly(file, 0, st.size), encodeStream(c), () => undefined) }, codingNegotiated: true };
+    fd!.retain();
+    const body = descriptorBody(fd!, undefined, (done) => pipeline(fileStream(fd!.fd, 0, size, done), encodeStream(c), () => undefined));
+    return { status: 200, headers, body, codingNegotiated: true };
   }
 
-  const whole: StreamBody = { length: st.size, open: () => readExactly(file, 0, st.size) };
-  if (rangeField === undefined) return { status: 200, headers, body: whole, codingNegotiated: true };
-  const ifRange = req.fields.get('if-range');
-  if (ifRange !== undefined && !ifRangeMatches(ifRange, validators)) return { status: 200, headers, body: whole, codingNegotiated: true };
-  const range = evaluateRange(rangeField, st.size);
-  if (range.kind === 'ignore') return { status: 200, headers, body: whole, codingNegotiated: true };
+  const whole = (): Response => {
+    if (entry.content !== null) return { status: 200, headers, body: entry.content, codingNegotiated: true };
+    fd!.retain();
+    return { status: 200, headers, body: descriptorBody(fd!, size, (done) => fileStream(fd!.fd, 0, size, done)), codingNegotiated: true };
+  };
+  if (rangeField === undefined) return whole();
+  const ifRange = fields.get('if-range');
+  if (ifRange !== undefined && !ifRangeMatches(ifRange, validators)) return whole();
+  const range = evaluateRange(rangeField, size);
+  if (range.kind === 'ignore') return whole();
   if (range.kind === 'unsatisfiable') {
-    return { status: 416, headers: { ...validatorFields(validators), 'Content-Range': unsatisfiedRange(st.size) } };
+    return { status: 416, headers: { ...validatorFields(validators), 'Content-Range': unsatisfiedRange(size) }, codingNegotiated: true };
   }
+  const content = entry.content;
   if (range.ranges.length === 1) {
     const r = range.ranges[0]!;
     const n = r.last - r.first + 1;
-    headers['Content-Range'] = contentRange(r, st.size);
-    return { status: 206, headers, body: { length: n, open: () => readExactly(file, r.first, n) }, codingNegotiated: true };
+    const h = { ...headers, 'Content-Range': contentRange(r, size) };
+    if (content !== null) return { status: 206, headers: h, body: content.subarray(r.first, r.last + 1), codingNegotiated: true };
+    fd!.retain();
+    return { status: 206, headers: h, body: descriptorBody(fd!, n, (done) => fileStream(fd!.fd, r.first, n, done)), codingNegotiated: true };
   }
-  const multipart = multipartByteranges(range.ranges, st.size, contentType, (r) => readExactly(file, r.first, r.last - r.first + 1));
-  headers['Content-Type'] = multipart.contentType;
-  return { status: 206, headers, body: multipart.body, codingNegotiated: true };
+  const multipart = multipartByteranges(range.ranges, size, entry.contentType, (r) =>
+    content !== null ? Readable.from([content.subarray(r.first, r.last + 1)]) : fileStream(fd!.fd, r.first, r.last - r.first + 1, () => undefined),
+  );
+  let body: StreamBody = multipart.body;
+  if (content === null) {
+    fd!.retain();
+    const inner = multipart.body;
+    body = descriptorBody(fd!, inner.length, (done) => inner.open().once('close', done));
+  }
+  return { status: 206, headers: { ...headers, 'Content-Type': multipart.contentType }, body, codingNegotiated: true };
+}
+
+/** A sibling's bytes: from memory, or streamed from a descriptor checked to be the version the entry recorded. */
+function siblingResponse(headers: HeaderFields, sibling: SiblingState): Response | Promise<Response> {
+  if (sibling.content !== null) return { status: 200, headers, body: sibling.content, codingNegotiated: true };
+  return openInside(sibling.path, (p) => p === sibling.path).then((opened) => {
+    if (opened === null) throw new StaleEntry();
+    if (!sameVersion(opened.stats, sibling.identity!)) {
+      closeFd(opened.fd);
+      throw new StaleEntry();
+    }
+    const fd = new SharedFd(opened.fd);
+    const n = sibling.identity!.size;
+    return { status: 200, headers, body: descriptorBody(fd, n, (done) => fileStream(fd.fd, 0, n, done)), codingNegotiated: true };
+  });
+}
+
+/** The coded variant of a small file: computed once on the thread pool, then kept in the entry. */
+function variantOf(entry: FileEntry, coding: string, cache: FileCache): Buffer | Promise<Buffer> {
+  const known = entry.variants.get(coding);
+  if (known !== undefined) return known;
+  const pending = encode(coding, entry.content!).then(
+    (coded) => {
+      entry.variants.set(coding, coded);
+      cache.grow(entry, coded.length);
+      return coded;
+    },
+    (e: unknown) => {
+      entry.variants.delete(coding);
+      throw e;
+    },
+  );
+  entry.variants.set(coding, pending);
+  return pending;
 }

@@ -7,6 +7,8 @@
  */
 
 import type { RequestHandler } from '../http/router.js';
+import type { ListingCache } from './directory-listing.js';
+import type { FileCache } from './file-cache.js';
 import { servedDirectory } from './served-directory.js';
 
 /**
@@ -14,8 +16,10 @@ import { servedDirectory } from './served-directory.js';
  * @param root the directory served at `/`.
  * @param dotfiles serve and list names starting with `.`.
  * @param otherwise answers every other method (the 404 stage).
+ * @param cache the open-file cache shared with `/files/`.
+ * @param listings the listing cache shared with `/files/`.
  */
-export function staticSite(root: string, dotfiles: boolean, otherwise: RequestHandler): RequestHandler {
-  const site = servedDirectory({ directory: root, prefix: '/', dotfiles });
+export function staticSite(root: string, dotfiles: boolean, otherwise: RequestHandler, cache: FileCache, listings: ListingCache): RequestHandler {
+  const site = servedDirectory({ directory: root, prefix: '/', dotfiles, cache, listings });
   return (req) => (req.method === 'GET' || req.method === 'HEAD' ? site(req) : otherwise(req));
 }

@@ -4,27 +4,56 @@
  * server needs beyond it: `PUT` (RFC 9110 §9.3.4) and `DELETE` (§9.3.5),
  * with `If-Match` / `If-None-Match: *` preconditions (§13.1.1, §13.1.2).
  *
- * An upload is streamed (either framing) into a dot-prefixed temporary
- * file in the target's folder and renamed over the target only once the
- * content is complete and synced, so a client that disconnects, stalls or
+ * Durability: an upload is streamed (either framing) into a dot-prefixed
+ * temporary file in the target's folder, synced (`fdatasync`), and only
+ * then renamed over the target, so a client that disconnects, stalls or
  * sends too much, a full disk, or a crash leaves the previous file as it
  * was and no partial file under the target's name. The rename is atomic,
- * so two uploads to one name leave exactly one of the two bodies.
+ * so two uploads to one name leave exactly one of the two bodies, and the
+ * next read of the name (which validates by `lstat`/`stat`) sees the new
+ * file. Checking the preconditions and renaming (or unlinking) is one step
+ * per name ({@link exclusive}).
  *
- * Names are decoded once ({@link decodePathSegments}); every folder on the
- * way is resolved through symlinks and must stay inside the directory.
+ * Path safety: names are decoded once ({@link decodePathSegments}); every
+ * folder on the way is resolved through symlinks and must stay inside the
+ * directory before the next one is looked at or created.
+ *
+ * Folders: missing parent folders are created, but only once the
+ * preconditions that can be decided without them have passed (a missing
+ * folder means no file), so an upload refused with 412 creates nothing.
+ * An upload that fails after creating folders removes them again if they
+ * are still empty (`rmdir` refuses otherwise). Another upload may have
+ * found such a folder a moment earlier and be about to create its
+ * temporary file there: that `open` then fails with ENOENT, and the upload
+ * simply looks for (and creates) its folders again, a few times at most
+ * ({@link ATTEMPTS}). Once its temporary file exists the folder is not
+ * empty and cannot be removed under it. This holds across processes too,
+ * which a per-process count of folder users would not.
+ *
+ * Speed: every asynchronous file-system call is a round trip through
+ * libuv's thread pool that costs about 10-30 µs of CPU, more than the call
+ * itself. So the calls that only read metadata the kernel keeps cached
+ * (`lstat`/`stat`/`realpath` of a path in the served directory, `fstat`
+ * of our open file) and the `close` of a file whose data is already synced
+ * are made synchronously: on a local file system they take a few
+ * microseconds and cannot wait on the disk. The calls that write (`open`
+ * with create, `mkdir`, the data, `fdatasync`, `rename`, `unlink`) stay
+ * asynchronous, and the content's chunks are gathered into one `writev`
+ * per 64 KiB or so. (On a network file system a metadata call could block
+ * the event loop; serve a local directory.)
  */
 
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import fs, { type Stats } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { evaluatePreconditions, fileValidators, type Validators } from '../http/conditional.js';
 import { HttpError } from '../http/errors.js';
 import { decodePathSegments } from '../http/path.js';
 import type { Request } from '../http/request.js';
 import type { Response } from '../http/response.js';
 import type { RequestHandler } from '../http/router.js';
+import { isInside } from './open-file.js';
 
 const PREFIX = '/files/';
 const TEXT = { 'Content-Type': 'text/plain' } as const;
@@ -56,30 +85,21 @@ export interface UploadHandlers {
  *   a folder; 409 when a parent is a file; file-system failures give 403
  *   (permission), 507 (no space) or 500, leaving no partial file.
  *
- * @param directory absolute path of the served directory.
+ * @param directory path of the served directory. Its real path (symlinks
+ *   resolved) is looked up once, on the first request that needs it.
  */
 export function uploadHandlers(directory: string, options: UploadOptions = {}): UploadHandlers {
   const dotfiles = options.dotfiles === true;
+  let real: string | undefined;
+  const root = () => (real ??= fs.realpathSync.native(directory));
   return {
-    POST: (req) => upload(directory, dotfiles, req),
-    PUT: (req) => upload(directory, dotfiles, req),
-    DELETE: (req) => remove(directory, dotfiles, req),
+    POST: (req) => upload(root, dotfiles, req),
+    PUT: (req) => upload(root, dotfiles, req),
+    DELETE: (req) => remove(root, dotfiles, req),
   };
 }
 
 // ---- locating the target ---------------------------------------------------------
-
-/** Where a request's file lives, every folder on the way resolved. */
-interface Target {
-  /** The served directory, symlinks resolved. */
-  readonly root: string;
-  /** The folder the file is in, symlinks resolved, inside {@link root}. */
-  readonly folder: string;
-  /** The file itself: `folder/name` (its last component is not resolved). */
-  readonly file: string;
-  /** Folders this request created, outermost first (removed again if the upload fails). */
-  readonly created: string[];
-}
 
 /** Names of the temporary files uploads are written to before the rename. */
 const PARTIAL_NAME = /^\.upload-[0-9a-f]{16}\.partial$/;
@@ -91,6 +111,16 @@ const PARTIAL_NAME = /^\.upload-[0-9a-f]{16}\.partial$/;
  */
 export function isPartialUpload(name: string): boolean {
   return PARTIAL_NAME.test(name);
+}
+
+/** This process's part of a temporary file's name: 8 random hex digits. */
+const TEMP_PREFIX = randomBytes(4).toString('hex');
+let tempCounter = 0;
+
+/** A new temporary file name, unique in this process; `open` with O_EXCL settles the rest. */
+function tempName(): string {
+  tempCounter = (tempCounter + 1) >>> 0;
+  return `.upload-${TEMP_PREFIX}${tempCounter.toString(16).padStart(8, '0')}.partial`;
 }
 
 /** What a request names: its decoded segments, or the response refusing it. */
@@ -108,71 +138,100 @@ function notAFile(): Response {
   return { status: 405, headers: { Allow: 'GET, HEAD, OPTIONS', ...TEXT }, body: 'this is a folder, not a file\n' };
 }
 
-function isInside(root: string, p: string): boolean {
-  return p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
-}
+const NO_FOLDER: Response = { status: 404, headers: TEXT, body: 'no such folder\n' };
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
 }
 
-async function lstatOrNull(p: string): Promise<Stats | null> {
+/** Real path of `p`, or `null` when it is dangling or leads outside `root`. */
+function resolveInside(root: string, p: string): string | null {
+  let real: string;
   try {
-    return await lstat(p);
-  } catch (e) {
-    if (errno(e) === 'ENOENT') return null;
-    throw e;
+    real = fs.realpathSync.native(p);
+  } catch {
+    return null;
   }
+  return isInside(root, real) ? real : null;
+}
+
+/** Where the parent folders of a name stand, found by {@link walk}. */
+type Walk =
+  /** Every parent folder exists; `folder` is the innermost, resolved. */
+  | { readonly kind: 'found'; readonly folder: string }
+  /** `folder` (resolved) is the innermost that exists; `missing` are the names below it still to create. */
+  | { readonly kind: 'missing'; readonly folder: string; readonly missing: readonly string[] }
+  /** A parent is a symlink that dangles or leads outside the directory. */
+  | { readonly kind: 'outside' }
+  /** A parent (`name`) is a file, not a folder. */
+  | { readonly kind: 'file'; readonly name: string };
+
+/**
+ * Looks at the parent folders `parents` below `root` one by one,
+ * following symlinks only while they stay inside; creates nothing.
+ * Synchronous: metadata reads only (see the module comment).
+ * @throws file-system errors other than a missing name (EACCES, ENOTDIR in a race, ...).
+ */
+function walk(root: string, parents: readonly string[]): Walk {
+  let folder = root;
+  for (let i = 0; i < parents.length; i++) {
+    let next = path.join(folder, parents[i]!);
+    let st: Stats | undefined = fs.lstatSync(next, { throwIfNoEntry: false });
+    if (st === undefined) return { kind: 'missing', folder, missing: parents.slice(i) };
+    if (st.isSymbolicLink()) {
+      const real = resolveInside(root, next);
+      if (real === null) return { kind: 'outside' };
+      next = real;
+      st = fs.statSync(next);
+    }
+    if (!st.isDirectory()) return { kind: 'file', name: parents[i]! };
+    folder = next;
+  }
+  return { kind: 'found', folder };
 }
 
 /**
- * Walks the parent folders of `segments` below `directory`, following
- * symlinks only while they stay inside it, creating missing folders when
- * `create`. Checking each folder before creating the next means nothing is
- * ever created outside the directory, even through a symlinked parent.
- * @returns the target, or `null` when a folder is missing (and not
- *   `create`) or resolves outside the directory.
- * @throws HttpError 409 when a parent is a file (and `create`);
- *   file-system errors as they come. Folders it created are removed
- *   again when it throws or returns `null`.
+ * Creates the folders `missing` below `folder`, one by one, checking each
+ * (a concurrent upload may have made it, or put a link there) before
+ * creating the next, so nothing is ever created outside `root`.
+ * @param created receives each folder this call made, outermost first.
+ * @returns the innermost folder, resolved.
+ * @throws HttpError 404 when a link leads outside, 409 when a file is in
+ *   the way; file-system errors as they come.
  */
-async function locate(directory: string, segments: readonly string[], create: boolean): Promise<Target | null> {
-  const root = await realpath(directory);
-  const created: string[] = [];
-  let folder = root;
-  try {
-    for (const seg of segments.slice(0, -1)) {
-      let next = path.join(folder, seg);
-      let st = await lstatOrNull(next);
-      if (st === null) {
-        if (!create) return null;
-        try {
-          await mkdir(next);
-          created.push(next);
-        } catch (e) {
-          if (errno(e) !== 'EEXIST') throw e; // else a concurrent upload made it
-        }
-        st = await lstat(next);
-      }
-      if (st.isSymbolicLink()) {
-        next = (await realpath(next).catch(() => null)) ?? ''; // '' when dangling
-        if (!isInside(root, next)) {
-          await removeFolders(created);
-          return null;
-        }
-        st = await stat(next);
-      }
-      if (!st.isDirectory()) {
-        if (!create) return null;
-        throw new HttpError(409, `${seg} is a file, not a folder`, false);
-      }
+async function makeFolders(root: string, folder: string, missing: readonly string[], created: string[]): Promise<string> {
+  for (const name of missing) {
+    let next = path.join(folder, name);
+    try {
+      await fs.promises.mkdir(next);
+      created.push(next);
       folder = next;
+      continue;
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') throw e; // else a concurrent upload made it: check what it is
     }
-  } catch (e) {
-    await removeFolders(created);
-    throw e;
+    let st = fs.lstatSync(next);
+    if (st.isSymbolicLink()) {
+      const real = resolveInside(root, next);
+      if (real === null) throw new HttpError(404, 'no such folder', false);
+      next = real;
+      st = fs.statSync(next);
+    }
+    if (!st.isDirectory()) throw new HttpError(409, `${name} is a file, not a folder`, false);
+    folder = next;
   }
-  return { root, folder, file: path.join(folder, segments[segments.length - 1]!), created };
+  return folder;
+}
+
+/** Removes folders an unsuccessful upload created, innermost first, while they are empty. */
+async function removeFolders(created: readonly string[]): Promise<void> {
+  for (let i = created.length - 1; i >= 0; i--) {
+    try {
+      await fs.promises.rmdir(created[i]!);
+    } catch {
+      return; // not empty: another upload uses it
+    }
+  }
 }
 
 /** What is at the target's name right now. */
@@ -183,19 +242,22 @@ interface Current {
   readonly validators: Validators | null;
 }
 
+const ABSENT: Current = { exists: false, validators: null };
+
 /**
- * The target's current state, seen as reads see it: a symlink counts as
- * the file it points to when that is inside the directory.
- * @throws HttpError 405 when the name is a folder.
+ * The state of `file` (inside `root`), seen as reads see it: a symlink
+ * counts as the file it points to when that is inside the directory.
+ * Synchronous: metadata reads only (see the module comment).
+ * @throws HttpError 405 when the name is a folder; file-system errors.
  */
-async function current(t: Target): Promise<Current> {
-  const l = await lstatOrNull(t.file);
-  if (l === null) return { exists: false, validators: null };
+function current(root: string, file: string): Current {
+  const l = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (l === undefined) return ABSENT;
   let st: Stats = l;
   if (l.isSymbolicLink()) {
-    const real = await realpath(t.file).catch(() => null);
-    if (real === null || !isInside(t.root, real)) return { exists: true, validators: null };
-    st = await stat(real);
+    const real = resolveInside(root, file);
+    if (real === null) return { exists: true, validators: null };
+    st = fs.statSync(real);
   }
   if (st.isDirectory()) throw new HttpError(405, 'this is a folder, not a file', false, { Allow: 'GET, HEAD, OPTIONS' });
   return { exists: true, validators: st.isFile() ? fileValidators(st) : null };
@@ -262,7 +324,22 @@ function diskError(e: unknown): unknown {
   return status === undefined ? e : new HttpError(status, `cannot store the file (${errno(e)})`);
 }
 
-async function upload(directory: string, dotfiles: boolean, req: Request): Promise<Response> {
+/** How many times an upload looks for its folder when one on the way vanishes (see the module comment). */
+const ATTEMPTS = 8;
+
+/** A temporary file opened for an upload. */
+interface Opened {
+  /** The target: `folder/name`, its folder resolved. */
+  readonly file: string;
+  /** The temporary file, in the same folder. */
+  readonly temp: string;
+  /** Open for writing. */
+  readonly fd: number;
+  /** Folders made for the upload, outermost first (removed again if it fails). */
+  readonly created: string[];
+}
+
+async function upload(root: () => string, dotfiles: boolean, req: Request): Promise<Response> {
   const segments = requestedSegments(req, dotfiles);
   if (!Array.isArray(segments)) return segments;
   // A partial representation sent as a whole one would be stored wrongly (RFC 9110 §14.4).
@@ -273,29 +350,30 @@ async function upload(directory: string, dotfiles: boolean, req: Request): Promi
     return { status: 415, headers: { 'Accept-Encoding': 'identity', ...TEXT }, body: 'content codings are not accepted in uploads\n' };
   }
 
-  let t: Target | null;
+  let p: Opened | Response;
   try {
-    t = await locate(directory, segments, true);
+    p = await start(root(), segments, req);
   } catch (e) {
     throw diskError(e);
   }
-  if (t === null) return { status: 404, headers: TEXT, body: 'no such folder\n' };
-  try {
-    // Fail early, before asking for the content (no 100 Continue is sent).
-    checkPreconditions(req, await current(t));
-  } catch (e) {
-    await removeFolders(t.created);
-    throw diskError(e);
-  }
-
-  const temp = path.join(t.folder, `.upload-${randomBytes(8).toString('hex')}.partial`);
+  if (!('fd' in p)) return p;
+  const { file, temp, fd, created } = p;
   let committed = false;
   try {
-    const validators = await receive(req, temp);
-    const replaced = await exclusive(t.file, async () => {
-      const cur = await current(t);
+    let validators: Validators;
+    try {
+      await receive(req.body.stream(), fd);
+      // Durable before it becomes visible: a crash after the rename must not
+      // leave an empty file where the old one was.
+      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+      validators = fileValidators(fs.fstatSync(fd)); // the rename keeps inode, size and mtime
+    } finally {
+      fs.closeSync(fd);
+    }
+    const replaced = await exclusive(file, async () => {
+      const cur = current(root(), file);
       checkPreconditions(req, cur); // again: another request may have changed it meanwhile
-      await rename(temp, t.file);
+      await fs.promises.rename(temp, file);
       committed = true;
       return cur.exists;
     });
@@ -303,82 +381,157 @@ async function upload(directory: string, dotfiles: boolean, req: Request): Promi
     return { status, headers: { ETag: validators.etag } };
   } catch (e) {
     if (!committed) {
-      await unlink(temp).catch(() => undefined);
-      await removeFolders(t.created);
+      await fs.promises.unlink(temp).catch(() => undefined);
+      await removeFolders(created);
     }
     throw diskError(e);
   }
 }
 
 /**
- * Streams the request content into a new file `temp` and syncs it.
- * @returns the validators the file will have once renamed (rename keeps
- *   inode, size and modification time).
- * @throws HttpError 400 when the content does not arrive completely (the
- *   connection has then already answered or closed); file-system errors.
+ * Finds (or creates) the folders of an upload's target, checks the
+ * preconditions once before anything is created, and opens a new
+ * temporary file next to the target. A folder that vanishes on the way
+ * (a failed upload removing what it made) is looked for again.
+ * @returns the open temporary file, or the response refusing the upload
+ *   (404 when a parent leads outside the directory).
+ * @throws HttpError 409 (a parent is a file), 405 (the name is a folder),
+ *   412; file-system errors.
  */
-async function receive(req: Request, temp: string): Promise<Validators> {
-  const fh = await open(temp, 'wx', 0o666);
-  try {
-    const chunks = req.body.stream()[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    for (;;) {
-      let next: IteratorResult<Buffer>;
-      try {
-        next = await chunks.next();
-      } catch (e) {
-        throw new HttpError(400, `request content incomplete: ${(e as Error).message}`);
-      }
-      if (next.done === true) break;
-      try {
-        await writeAll(fh, next.value);
-      } catch (e) {
-        await chunks.return?.();
-        throw e;
-      }
-    }
-    // Durable before it becomes visible: a crash after the rename must not
-    // leave an empty file where the old one was.
-    await fh.datasync();
-    return fileValidators(await fh.stat());
-  } finally {
-    await fh.close();
-  }
-}
-
-async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
-  let off = 0;
-  while (off < chunk.length) {
-    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-    off += bytesWritten;
-  }
-}
-
-/** Removes folders an unsuccessful upload created, innermost first, if still empty. */
-async function removeFolders(created: readonly string[]): Promise<void> {
-  for (let i = created.length - 1; i >= 0; i--) {
+async function start(root: string, segments: readonly string[], req: Request): Promise<Opened | Response> {
+  const parents = segments.slice(0, -1);
+  const name = segments[segments.length - 1]!;
+  for (let attempt = 1; ; attempt++) {
+    const w = walk(root, parents);
+    if (w.kind === 'outside') return NO_FOLDER;
+    if (w.kind === 'file') throw new HttpError(409, `${w.name} is a file, not a folder`, false);
+    // Fail early, before creating anything or asking for the content (no 100 Continue is sent).
+    if (attempt === 1) checkPreconditions(req, w.kind === 'found' ? current(root, path.join(w.folder, name)) : ABSENT);
+    const created: string[] = [];
     try {
-      await rmdir(created[i]!);
-    } catch {
-      return; // not empty: a concurrent upload uses it
+      const folder = w.kind === 'found' ? w.folder : await makeFolders(root, w.folder, w.missing, created);
+      const temp = path.join(folder, tempName());
+      const fd = await new Promise<number>((resolve, reject) =>
+        fs.open(temp, 'wx', 0o666, (err, fd) => (err ? reject(err) : resolve(fd))),
+      );
+      return { file: path.join(folder, name), temp, fd, created };
+    } catch (e) {
+      await removeFolders(created);
+      // ENOENT: a folder on the way was removed meanwhile; EEXIST (from open): the temporary name was taken.
+      const again = errno(e) === 'ENOENT' || errno(e) === 'EEXIST';
+      if (!again || attempt === ATTEMPTS) throw e;
     }
   }
+}
+
+/** Content gathered before a write is issued (fewer, larger writes). */
+const WRITE_AT = 64 * 1024;
+/** Content held while a write is in flight before reading pauses (back-pressure). */
+const HOLD_MAX = 512 * 1024;
+
+/**
+ * Streams the request content into the open file `fd`, gathering chunks
+ * into one `writev` of at least {@link WRITE_AT} bytes (or the rest) at a
+ * time, one write in flight. Settles only once no write is in flight, so
+ * the caller may close `fd` right away.
+ * @throws HttpError 400 when the content does not arrive completely (the
+ *   connection has then already answered or closed); write errors.
+ */
+function receive(body: Readable, fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let writing = false;
+    let paused = false;
+    let ended = false;
+    let failure: unknown = null;
+    let settled = false;
+
+    const settle = () => {
+      if (settled || writing) return; // a write in flight still uses fd
+      settled = true;
+      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (failure === null) return resolve();
+      if (!ended) body.destroy(); // stop reading; the connection answers and closes
+      reject(failure);
+    };
+    const fail = (e: unknown) => {
+      failure ??= e;
+      settle();
+    };
+    const flush = () => {
+      if (writing || settled) return;
+      if (failure !== null || (ended && pendingBytes === 0)) return settle();
+      if (pendingBytes < WRITE_AT && !ended) return;
+      const bufs = pending;
+      pending = [];
+      pendingBytes = 0;
+      writing = true;
+      writeAll(fd, bufs, (err) => {
+        writing = false;
+        if (err !== null) return fail(err);
+        flush();
+        if (paused) {
+          paused = false;
+          body.resume();
+        }
+      });
+    };
+    const onData = (chunk: Buffer) => {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= HOLD_MAX && !paused) {
+        paused = true;
+        body.pause();
+      }
+      flush();
+    };
+    const onEnd = () => {
+      ended = true;
+      flush();
+    };
+    const onError = (e: Error) => fail(new HttpError(400, `request content incomplete: ${e.message}`));
+    const onClose = () => {
+      if (!ended) fail(new HttpError(400, 'request content incomplete'));
+    };
+    // Aborted before we got here (client gone while the folder was made): no event will come.
+    if (body.destroyed) return reject(new HttpError(400, `request content incomplete: ${body.errored?.message ?? 'aborted'}`));
+    body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+/** Writes all of `bufs` at the file position of `fd`, continuing after a short write. */
+function writeAll(fd: number, bufs: Buffer[], done: (err: Error | null) => void): void {
+  fs.writev(fd, bufs, (err, written) => {
+    if (err !== null) return done(err);
+    let rest = bufs;
+    let n = written;
+    while (rest.length > 0 && n >= rest[0]!.length) {
+      n -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (rest.length === 0) return done(null);
+    writeAll(fd, [rest[0]!.subarray(n), ...rest.slice(1)], done);
+  });
 }
 
 // ---- DELETE ----------------------------------------------------------------------------
 
-async function remove(directory: string, dotfiles: boolean, req: Request): Promise<Response> {
+async function remove(root: () => string, dotfiles: boolean, req: Request): Promise<Response> {
   const segments = requestedSegments(req, dotfiles);
   if (!Array.isArray(segments)) return segments;
   const notFound: Response = { status: 404, headers: TEXT, body: 'no such file\n' };
   try {
-    const t = await locate(directory, segments, false);
-    if (t === null) return notFound;
-    return await exclusive(t.file, async () => {
-      const cur = await current(t);
+    const r = root();
+    const w = walk(r, segments.slice(0, -1));
+    if (w.kind !== 'found') return notFound;
+    const file = path.join(w.folder, segments[segments.length - 1]!);
+    return await exclusive(file, async () => {
+      const cur = current(r, file);
       // Only what a read would serve can be deleted: not a link that leads outside.
       if (cur.validators === null) return notFound;
       checkPreconditions(req, cur);
-      await unlink(t.file); // a symlink is removed, never what it points to
+      await fs.promises.unlink(file); // a symlink is removed, never what it points to
       return { status: 204 };
     });
   } catch (e) {

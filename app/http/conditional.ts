@@ -19,7 +19,7 @@ export interface Validators {
  * (RFC 9110 §8.8.3): any change to the file's bytes through a write or a
  * rename changes at least one of the three.
  */
-export function fileValidators(st: Stats): Validators {
+export function fileValidators(st: Pick<Stats, 'ino' | 'size' | 'mtimeMs'>): Validators {
   const mtimeUs = Math.floor(st.mtimeMs * 1000);
   return {
     etag: `"${st.ino.toString(36)}-${st.size.toString(36)}-${mtimeUs.toString(36)}"`,

@@ -36,6 +36,7 @@ import {
   chunkHeader,
   isStreamBody,
   joinHeadAndBody,
+  releaseBody,
   serializeHead,
 } from './response.js';
 import { statusHasNoContent } from './status.js';
@@ -181,6 +182,8 @@ function clock(): number {
 }
 /** Unparsed input held while the connection is busy, in bytes; past it the socket is paused. */
 const MAX_BUFFERED_INPUT = 64 * 1024;
+/** A Buffer body at least this long (bytes) is queued by reference rather than copied next to its head. */
+const LARGE_BODY = 16 * 1024;
 /** Queued output that is written at once instead of coalescing further, in bytes. */
 const MAX_QUEUED_OUTPUT = 64 * 1024;
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
@@ -402,7 +405,10 @@ export class Connection {
   }
 
   private respondLater(ex: Exchange, res: Response): void {
-    if (this.destroyed) return;
+    if (this.destroyed) {
+      if (isResponse(res)) releaseBody(res.body);
+      return;
+    }
     try {
       this.respond(ex, res);
     } catch (e) {
@@ -464,7 +470,10 @@ export class Connection {
    * progress and not answered yet.
    */
   private respond(ex: Exchange, res: Response): void {
-    if (this.current !== ex || this.ours !== Ours.Handling) return;
+    if (this.current !== ex || this.ours !== Ours.Handling) {
+      if (isResponse(res)) releaseBody(res.body); // answered or abandoned already: let go of what it holds
+      return;
+    }
     const req = ex.req;
     if (!isResponse(res)) {
       this.reportError(new TypeError(`handler returned an invalid response: ${describe(res)}`), req);
@@ -503,6 +512,8 @@ export class Connection {
           stream = body.open();
           chunked = framing.kind === 'chunked';
           if (framing.kind === 'length') declared = framing.length;
+        } else {
+          body.release?.();
         }
       } else {
         bodyBytes = bodyLength(body);
@@ -512,6 +523,7 @@ export class Connection {
     } catch (e) {
       // Only a bad response from our own code gets here. Nothing is queued
       // yet, so the framing is intact and the connection may persist.
+      if (stream === null) releaseBody(body);
       this.reportError(e, req);
       this.queueText(serializeHead(500, undefined, { kind: 'length', length: 0 }, ex.close, !ex.close && minor0));
       this.sent(ex);
@@ -525,7 +537,11 @@ export class Connection {
     if (noContent || body === undefined || isStreamBody(body)) this.queueText(head);
     // Text whose UTF-8 length equals its length is ASCII: its latin1 bytes are its UTF-8 bytes.
     else if (typeof body === 'string' && bodyBytes === body.length) this.queueText(head + body);
-    else this.queue(joinHeadAndBody(head, body));
+    else if (typeof body !== 'string' && body.length >= LARGE_BODY) {
+      // A large body (a cached file) is queued as is: written with the head in one writev, never copied.
+      this.queueText(head);
+      this.queue(body);
+    } else this.queue(joinHeadAndBody(head, body));
     this.sent(ex);
   }
 
@@ -615,7 +631,14 @@ export class Connection {
       ok = this.socket.write(this.outText, 'latin1');
     } else {
       if (this.outText !== '') out.push(Buffer.from(this.outText, 'latin1'));
-      ok = this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out, this.outBytes));
+      if (out.length === 1) ok = this.socket.write(out[0]!);
+      else {
+        // One writev of every queued Buffer: large bodies are not copied into one.
+        this.socket.cork();
+        for (let i = 0; i < out.length - 1; i++) this.socket.write(out[i]!);
+        ok = this.socket.write(out[out.length - 1]!);
+        this.socket.uncork();
+      }
       out.length = 0;
     }
     this.outText = '';

@@ -16,6 +16,17 @@ export interface StreamBody {
    *  chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 ones. */
   readonly length?: number;
   open(): Readable;
+  /**
+   * Called instead of {@link open} when the body will never be sent (a
+   * `HEAD`, a response dropped because the connection closed first), so a
+   * body holding a resource (an open file) can let it go. Optional.
+   */
+  release?(): void;
+}
+
+/** Lets go of a body that will not be sent (see {@link StreamBody.release}). */
+export function releaseBody(body: Body | undefined): void {
+  if (body !== undefined && isStreamBody(body)) body.release?.();
 }
 
 /** Response content: bytes, UTF-8 text, or a stream. */

@@ -2,6 +2,7 @@
 // folders first, natural order, sizes, modification times, parent link.
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { type RunningServer, startServer } from '../helpers/server';
 import { send, tempDir, writeTree } from './support';
 
@@ -105,14 +106,70 @@ test('a folder with index.html shows the index, not a listing', async () => {
   expect(res.body.toString()).toBe('<!doctype html><title>own index</title>');
 });
 
-test('a listing is compressed for a client that accepts gzip', async () => {
+test('a listing is compressed for a client that accepts gzip, and decodes to the identity page', async () => {
+  const identity = await send(server.port, '/files/mixed/');
   const res = await send(server.port, '/files/mixed/', { 'Accept-Encoding': 'gzip' });
   expect(res.header('Content-Encoding')).toBe('gzip');
+  expect(res.header('Vary')).toBe('Accept-Encoding');
+  expect(zlib.gunzipSync(res.body).equals(identity.body)).toBe(true);
 });
 
-test('HEAD of a listing sends its headers only', async () => {
-  const res = await send(server.port, '/files/mixed/', {}, 'HEAD');
-  expect(res.status).toBe(200);
-  expect(res.header('Content-Type')).toBe('text/html; charset=utf-8');
-  expect(res.body.length).toBe(0);
+test('HEAD of a listing sends exactly the head GET sends, for each coding', async () => {
+  const variants: Record<string, string>[] = [{}, { 'Accept-Encoding': 'gzip' }, { 'Accept-Encoding': 'br;q=1, gzip;q=0.5' }];
+  for (const headers of variants) {
+    const get = await send(server.port, '/files/mixed/', headers);
+    const res = await send(server.port, '/files/mixed/', headers, 'HEAD');
+    expect(res.status).toBe(200);
+    expect(res.header('Content-Type')).toBe('text/html; charset=utf-8');
+    expect(res.fieldLines).toEqual(get.fieldLines);
+    expect(res.body.length).toBe(0);
+  }
+});
+
+test('a small folder is one page: no page links', async () => {
+  const html = (await send(server.port, '/files/mixed/')).body.toString();
+  expect(html).not.toContain('rel="next"');
+  expect(html).not.toContain('?page=');
+  expect(html).toContain('<footer>2 folders, 5 files</footer>');
+});
+
+test('a listing has a weak ETag per coding; If-None-Match gets 304 until the folder changes', async () => {
+  const first = await send(server.port, '/files/mixed/');
+  const gz = await send(server.port, '/files/mixed/', { 'Accept-Encoding': 'gzip' });
+  const etag = first.header('ETag')!;
+  expect(etag).toMatch(/^W\/"[^"]+"$/);
+  expect(gz.header('ETag')).not.toBe(etag);
+  const again = await send(server.port, '/files/mixed/', { 'If-None-Match': etag });
+  expect(again.status).toBe(304);
+  expect(again.header('ETag')).toBe(etag);
+  expect(again.body.length).toBe(0);
+  // The identity tag does not validate the gzip-coded page.
+  expect((await send(server.port, '/files/mixed/', { 'If-None-Match': etag, 'Accept-Encoding': 'gzip' })).status).toBe(200);
+  fs.writeFileSync(path.join(dir, 'mixed', 'new.txt'), 'new');
+  try {
+    const changed = await send(server.port, '/files/mixed/', { 'If-None-Match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.header('ETag')).not.toBe(etag);
+    expect(changed.body.toString()).toContain('href="new.txt"');
+  } finally {
+    fs.rmSync(path.join(dir, 'mixed', 'new.txt'));
+  }
+  expect((await send(server.port, '/files/mixed/')).body.toString()).not.toContain('new.txt');
+});
+
+test('a client that accepts no coding we have, not even identity, gets 406', async () => {
+  const res = await send(server.port, '/files/mixed/', { 'Accept-Encoding': 'identity;q=0, *;q=0' });
+  expect(res.status).toBe(406);
+  expect(res.header('Vary')).toBe('Accept-Encoding');
+});
+
+test('adding a hidden name changes nothing shown: the ETag stays and If-None-Match still gets 304', async () => {
+  const etag = (await send(server.port, '/files/mixed/')).header('ETag')!;
+  fs.writeFileSync(path.join(dir, 'mixed', '.another-hidden'), 'h');
+  try {
+    const res = await send(server.port, '/files/mixed/', { 'If-None-Match': etag });
+    expect(res.status).toBe(304);
+  } finally {
+    fs.rmSync(path.join(dir, 'mixed', '.another-hidden'));
+  }
 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { RunningServer } from '../helpers/server';
 import { RawClient } from '../helpers/wire';
-import { contents, launch, partials, removeScratch, scratch, waitFor } from './helpers';
+import { contents, launch, partials, removeScratch, scratch, tree, waitFor } from './helpers';
 
 const run = promisify(execFile);
 const KiB = 1024;
@@ -102,3 +102,75 @@ test('eight curl uploads at once to one name: one 201, seven 204, one whole body
   const stored = contents(path.join(dir, 'shared', 'target.bin'))!;
   expect(files.filter((f) => f.equals(stored)).length).toBe(1);
 });
+
+/**
+ * Sends `PUT target` with `body` and `extra` header lines on `c` and
+ * resolves with the status; the request is written in one piece.
+ */
+async function put(c: RawClient, target: string, body: string, extra = ''): Promise<number> {
+  c.send(`PUT ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n${extra}\r\n${body}`);
+  const res = await c.readResponse();
+  c.close();
+  return res.status;
+}
+
+// Issue 12 item 2: an upload that fails must not pull a new folder away
+// from another upload that found it and is about to write there.
+test('300 pairs of uploads into a new folder, one failing its precondition: every valid one succeeds, no stray folder', async () => {
+  const base = `pairs-${Math.random().toString(36).slice(2)}`;
+  const PAIRS = 300;
+  const failures: string[] = [];
+  const batch = 25; // pairs in flight at once
+  for (let first = 0; first < PAIRS; first += batch) {
+    await Promise.all(
+      Array.from({ length: Math.min(batch, PAIRS - first) }, async (_, k) => {
+        const n = first + k;
+        const [a, b] = await Promise.all([RawClient.connect(server.port), RawClient.connect(server.port)]);
+        // Both requests leave in the same tick, so the server sees them together.
+        const [failing, valid] = await Promise.all([
+          put(a, `/files/${base}/r${n}/x`, 'failing', 'If-Match: "nope"\r\n'),
+          put(b, `/files/${base}/r${n}/y`, `valid ${n}`),
+        ]);
+        if (failing !== 412 || valid !== 201) failures.push(`r${n}: ${failing} ${valid}`);
+      }),
+    );
+  }
+  expect(failures).toEqual([]);
+  const expected = Array.from({ length: PAIRS }, (_, n) => [`r${n}/`, `r${n}/y`]).flat().sort();
+  expect(tree(path.join(dir, base))).toEqual(expected);
+}, 60_000);
+
+test('a failing upload alone into a new folder leaves no folder behind', async () => {
+  const status = await put(await RawClient.connect(server.port), '/files/lonely/deeper/x', 'failing', 'If-Match: "nope"\r\n');
+  expect(status).toBe(412);
+  expect(tree(dir).filter((p) => p.startsWith('lonely'))).toEqual([]);
+});
+
+// The same, where the failure comes after the folder was made: uploads
+// whose clients leave mid-body remove the folder they made, while a valid
+// upload may just have found it.
+test('300 new folders, three uploads each leaving mid-body and one valid: every valid upload succeeds, no stray folder', async () => {
+  const base = `gone-${Math.random().toString(36).slice(2)}`;
+  const FOLDERS = 300;
+  const failures: string[] = [];
+  const batch = 25;
+  for (let first = 0; first < FOLDERS; first += batch) {
+    await Promise.all(
+      Array.from({ length: Math.min(batch, FOLDERS - first) }, async (_, k) => {
+        const n = first + k;
+        const leaving = await Promise.all([0, 1, 2].map(() => RawClient.connect(server.port)));
+        const b = await RawClient.connect(server.port);
+        for (const a of leaving) a.send(`PUT /files/${base}/r${n}/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part`);
+        setTimeout(() => leaving.forEach((a) => a.socket.destroy()), 1);
+        // Sent at a random moment around the others' cleanup.
+        await new Promise((r) => setTimeout(r, Math.random() * 3));
+        const valid = await put(b, `/files/${base}/r${n}/y`, `valid ${n}`);
+        if (valid !== 201) failures.push(`r${n}: ${valid}`);
+      }),
+    );
+  }
+  expect(failures).toEqual([]);
+  await waitFor(() => partials(dir).length === 0, 'the failed uploads to clean up');
+  const expected = Array.from({ length: FOLDERS }, (_, n) => [`r${n}/`, `r${n}/y`]).flat().sort();
+  expect(tree(path.join(dir, base))).toEqual(expected);
+}, 60_000);

@@ -1,9 +1,9 @@
 // Disk errors are answered with their status and leave nothing half-written:
 // a full disk (a real 1 MiB tmpfs) is 507, missing permission is 403 (the
-// server run as `nobody` for EACCES; an immutable folder for EPERM, which
-// binds root too).
+// server run as root without the capabilities that bypass permission bits,
+// for EACCES; an immutable folder for EPERM, which binds root too).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunningServer } from '../helpers/server';
 import { canMount, chunked, launch, partials, removeScratch, scratch, send, tree } from './helpers';
@@ -71,19 +71,28 @@ describe('permissions', () => {
   let base: string;
   beforeAll(() => {
     base = scratch('upload-perm-');
-    chmodSync(base, 0o755); // let `nobody` reach the served folder inside
   });
   afterAll(() => removeScratch(base));
 
-  test('a server running as nobody answers 403 where it may not write (EACCES), and writes nothing', async () => {
-    const dir = path.join(base, 'nobody');
+  // Root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (dropped from the
+  // bounding and inheritable sets, so exec cannot regain them) is bound by
+  // permission bits like any user, yet can still reach the server's code
+  // wherever the repository lives (a 0700 home folder shuts out `nobody`).
+  const noBypass = ['setpriv', '--inh-caps=-dac_override,-dac_read_search', '--bounding-set=-dac_override,-dac_read_search'];
+
+  test('a server bound by permission bits answers 403 where it may not write (EACCES), and writes nothing', async () => {
+    const dir = path.join(base, 'bits');
     mkdirSync(path.join(dir, 'locked'), { recursive: true });
-    chownSync(dir, 65534, 65534);
-    writeFileSync(path.join(dir, 'locked', 'keep.txt'), OLD); // root-owned, in a root-owned 0755 folder
-    const server = await launch(['--directory', dir], { wrapper: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] });
+    writeFileSync(path.join(dir, 'locked', 'keep.txt'), OLD);
+    // Someone else's 0755 folder and 0644 file: the server (root, as "other") may only read them.
+    chownSync(path.join(dir, 'locked', 'keep.txt'), 65534, 65534);
+    chownSync(path.join(dir, 'locked'), 65534, 65534);
+    const server = await launch(['--directory', dir], { wrapper: noBypass });
     try {
-      const uid = /Uid:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))![1];
-      expect(uid).toBe('65534');
+      const capEff = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))![1]}`);
+      const DAC_OVERRIDE = 1n << 1n;
+      const DAC_READ_SEARCH = 1n << 2n;
+      expect(capEff & (DAC_OVERRIDE | DAC_READ_SEARCH)).toBe(0n);
       const before = tree(dir);
       for (const [method, target] of [
         ['PUT', '/files/locked/keep.txt'],
