@@ -1,6 +1,11 @@
 // Two projects in one run: every test against the server under Node, and
-// the stage tests again against the same sources run by Bun (as
-// CodeCrafters runs them).
+// the tests whose server can run in another process again against the
+// same sources run by Bun (as CodeCrafters runs them): the stages and the
+// robustness suites start `bun run app/main.ts`, the connection unit tests
+// start their handlers under Bun (tests/helpers/connection-fixture.ts).
+// The other unit tests (parser, router, content coding) are pure
+// functions over byte strings and values: their result does not depend on
+// the runtime, so they run once, under Node.
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tests/tsconfig.json' }] },
@@ -15,7 +20,7 @@ export default {
     {
       ...common,
       displayName: 'bun',
-      testMatch: ['<rootDir>/tests/stages/**/*.test.ts'],
+      testMatch: ['<rootDir>/tests/stages/**/*.test.ts', '<rootDir>/tests/robustness/**/*.test.ts', '<rootDir>/tests/unit/connection.test.ts'],
       setupFiles: ['<rootDir>/tests/helpers/use-bun.ts'],
     },
   ],

@@ -4,12 +4,10 @@
  */
 
 import { decodeComponent } from '../app/http/path.js';
+import { TEXT_PLAIN } from '../app/http/response.js';
 import type { Route } from '../app/http/router.js';
 
 const PREFIX = '/echo/';
-/** Shared by every response, frozen so that filters and the serializer may cache what they derive from it. */
-const TEXT_PLAIN = Object.freeze({ 'Content-Type': 'text/plain' });
-
 export const echoRoute: Route = {
   path: PREFIX,
   prefix: true,

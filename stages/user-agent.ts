@@ -6,10 +6,8 @@
  * latin1 strings, one char per byte), so non-ASCII is not re-encoded.
  */
 
+import { TEXT_PLAIN } from '../app/http/response.js';
 import type { Route } from '../app/http/router.js';
-
-/** Shared by every response, frozen so that filters and the serializer may cache what they derive from it. */
-const TEXT_PLAIN = Object.freeze({ 'Content-Type': 'text/plain' });
 
 export const userAgentRoute: Route = {
   path: '/user-agent',

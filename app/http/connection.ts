@@ -13,7 +13,12 @@
  *   bytes wait unparsed (a handler or a streamed response is still busy);
  * - closing flushes, sends FIN, then discards input until the peer's FIN
  *   (or a short linger) so that a reset never destroys the last response
- *   (RFC 9112 §9.6).
+ *   (RFC 9112 §9.6);
+ * - a stream body is held to the length it declared: fewer or more bytes
+ *   cut the connection rather than desynchronise it.
+ *
+ * Its state is written down below as a table of our side and their side
+ * (as h11 does); flow control is kept apart from it.
  */
 
 import type { Socket } from 'node:net';
@@ -26,6 +31,7 @@ import {
   type Response,
   type ResponseFraming,
   LAST_CHUNK,
+  TEXT_PLAIN,
   bodyLength,
   chunkHeader,
   isStreamBody,
@@ -50,18 +56,114 @@ export interface ConnectionOptions extends ParserLimits, Timeouts {}
 /** Called with every handler failure that became a 500, for logging. */
 export type ErrorReporter = (err: unknown, req: Request | null) => void;
 
+// ---- the state machine -------------------------------------------------------
+//
+// The connection's state is two small machines, one per side, the way h11
+// writes it ("our side" and "their side"). Every protocol decision reads
+// them; the flags of the old design (responded, sent, streaming, closing,
+// destroyed, the deadline's purpose) are derived from them. Flow control
+// (our writes blocked, a body reader behind, the socket paused) is kept
+// apart, as h11 also leaves it to the caller: it says when to act, never
+// what the protocol state is.
+//
+// Our side, the response to the request in progress:
+//
+//   from      event                                     to
+//   Idle      their head is complete: handler called    Handling
+//   Idle      idle timeout, their FIN, a parse error    Closing
+//   Handling  the handler answers, whole body queued    Sent
+//   Handling  the handler answers with a stream body    Sending
+//   Handling  a parse error or a content timeout: the
+//             engine answers instead (handler dropped)  Closing
+//   Sending   the stream ends, all declared bytes sent  Sent
+//   Sent      their content is complete, persistent     Idle
+//   Sent      the exchange closes the connection        Closing
+//   Closing   our FIN is sent and theirs arrived, or
+//             the linger ended                          Closed
+//   any       destroy(): socket error, timeout while
+//             sending, a stream that fails or lies
+//             about its length, a bug                   Closed
+//
+// Their side, the request stream:
+//
+//   from      event                                     to
+//   Idle      a byte of the next head is buffered       Head
+//   Idle|Head the head is complete, no content          Done
+//   Idle|Head the head is complete, content follows     Body
+//   Body      the last byte of content                  Done
+//   Done      our side finishes the exchange            Idle | Head
+//   any       their FIN is reached in the byte stream   Ended
+//   any       a parse error                             Error
+//
+// Ended and Error are final. A FIN that arrives behind buffered requests is
+// reached only once those are consumed, so they are still answered.
+
+/** Our side. */
+const enum Ours {
+  Idle,
+  Handling,
+  Sending,
+  Sent,
+  Closing,
+  Closed,
+}
+
+/** Their side. */
+const enum Theirs {
+  Idle,
+  Head,
+  Body,
+  Done,
+  Ended,
+  Error,
+}
+
+/** Legal transitions of our side: bit `to` of `OURS_NEXT[from]`. */
+const OURS_NEXT: readonly number[] = [
+  /* Idle */ (1 << Ours.Handling) | (1 << Ours.Closing) | (1 << Ours.Closed),
+  /* Handling */ (1 << Ours.Sent) | (1 << Ours.Sending) | (1 << Ours.Closing) | (1 << Ours.Closed),
+  /* Sending */ (1 << Ours.Sent) | (1 << Ours.Closed),
+  /* Sent */ (1 << Ours.Idle) | (1 << Ours.Closing) | (1 << Ours.Closed),
+  /* Closing */ 1 << Ours.Closed,
+  /* Closed */ 0,
+];
+
+/** Legal transitions of their side: bit `to` of `THEIRS_NEXT[from]`. */
+const THEIRS_NEXT: readonly number[] = [
+  /* Idle */ (1 << Theirs.Head) | (1 << Theirs.Body) | (1 << Theirs.Done) | (1 << Theirs.Ended) | (1 << Theirs.Error),
+  /* Head */ (1 << Theirs.Body) | (1 << Theirs.Done) | (1 << Theirs.Ended) | (1 << Theirs.Error),
+  /* Body */ (1 << Theirs.Done) | (1 << Theirs.Ended) | (1 << Theirs.Error),
+  /* Done */ (1 << Theirs.Idle) | (1 << Theirs.Head),
+  /* Ended */ 0,
+  /* Error */ 0,
+];
+
+/** What the connection's deadline is for: derived from the two sides by {@link Connection.waitNow}. */
 const enum Wait {
   /** Nothing is due: a handler is running. */
   None,
-  /** Between requests. */
+  /** Between requests: the keep-alive timeout. */
   Idle,
-  /** Reading a header section. */
+  /** Reading a header section: the headers timeout, from its first byte. */
   Head,
-  /** Reading content, or waiting for the peer to read ours. */
+  /** Reading content, or waiting for the peer to read ours: the body timeout, from the last progress. */
   Transfer,
-  /** Closing: our FIN is sent, waiting for the peer's. */
-  Closing,
+  /** Our FIN is sent, waiting for theirs. */
+  Linger,
+  /** Closed. */
+  Gone,
 }
+
+/**
+ * Bun 1.3's `socket.end()` closes the descriptor instead of shutting down
+ * its write side (oven-sh/bun#31383, fixed later by #31389): input still
+ * unread in the kernel then turns the close into a reset, and the client
+ * loses the response we just wrote (a 413 while it is still sending). There
+ * we wait for our output to be flushed and shut the write side down through
+ * the socket's handle, which sends FIN and keeps reading.
+ */
+const END_CLOSES_DESCRIPTOR = typeof process.versions.bun === 'string';
+const NOTHING = Buffer.alloc(0);
 
 /** How long a closing connection waits for the peer to close, in ms. */
 const LINGER_MS = 2000;
@@ -87,17 +189,14 @@ const MAX_QUEUED_OUTPUT = 64 * 1024;
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 const INTERNAL_ERROR: Response = Object.freeze({
   status: 500,
-  headers: { 'Content-Type': 'text/plain' },
+  headers: TEXT_PLAIN,
   body: 'internal server error\n',
 });
 
-/** One request/response exchange in progress. */
+/** One request/response exchange: its request and what it decided. Its progress is the connection's state. */
 interface Exchange {
   readonly req: Request;
   readonly body: RequestBody;
-  responded: boolean;
-  /** The response is fully handed to the socket. */
-  sent: boolean;
   /** Close the connection after this exchange. */
   close: boolean;
   continueSent: boolean;
@@ -110,23 +209,34 @@ interface Exchange {
  */
 export class Connection {
   private readonly parser: RequestParser;
+  private ours = Ours.Idle;
+  private theirs = Theirs.Idle;
+  /** The exchange in progress: set exactly while our side is Handling, Sending or Sent. */
   private current: Exchange | null = null;
+  /** The stream body being sent: set exactly while our side is Sending. */
+  private streaming: Readable | null = null;
+  /** Their FIN has arrived; it sits behind whatever input is still buffered. */
+  private finReceived = false;
+  /** Closing: all our output is written and our FIN sent. */
+  private finSent = false;
+
+  // Output queue.
   private readonly out: Buffer[] = [];
   /** Latin1 text queued after the last Buffer in {@link out}: heads and ASCII bodies, written without a Buffer copy. */
   private outText = '';
   private outBytes = 0;
+
+  // Flow control, apart from the states.
   /** The socket's buffer is full: stop taking requests until 'drain'. */
   private writeBlocked = false;
   /** A body reader is behind: stop feeding it until it asks again. */
   private bodyBlocked = false;
   /** We called `socket.pause()`. */
   private readPaused = false;
+  /** Inside {@link pump}: a re-entrant call returns at once. */
   private pumping = false;
-  private streaming: Readable | null = null;
-  private closing = false;
-  private destroyed = false;
-  private peerEnded = false;
-  /** What the deadline is for, and when it passes (ms since epoch). */
+
+  /** What the deadline is for, and when it passes (ms since epoch; 0: none). */
   private wait = Wait.Idle;
   deadline = 0;
 
@@ -139,12 +249,33 @@ export class Connection {
   ) {
     this.parser = new RequestParser(options);
     socket.setNoDelay(true);
-    this.setWait(Wait.Idle);
+    this.setDeadline(Wait.Idle);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('end', () => this.onPeerEnd());
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.onSocketClose());
+  }
+
+  /** Moves our side to `to`. @throws Error on a transition the table does not list (a bug: the connection is dropped). */
+  private toOurs(to: Ours): void {
+    if ((OURS_NEXT[this.ours]! & (1 << to)) === 0) throw new Error(`connection state: our side cannot go from ${this.ours} to ${to}`);
+    this.ours = to;
+  }
+
+  /** Moves their side to `to`. @throws Error on a transition the table does not list. */
+  private toTheirs(to: Theirs): void {
+    if ((THEIRS_NEXT[this.theirs]! & (1 << to)) === 0) throw new Error(`connection state: their side cannot go from ${this.theirs} to ${to}`);
+    this.theirs = to;
+  }
+
+  /** Our side is closing or closed: input is discarded, nothing more is answered. */
+  private get closing(): boolean {
+    return this.ours >= Ours.Closing;
+  }
+
+  private get destroyed(): boolean {
+    return this.ours === Ours.Closed;
   }
 
   // ---- input ----------------------------------------------------------------
@@ -162,6 +293,7 @@ export class Connection {
       this.pump();
       this.flush();
       this.updateReading();
+      this.arm();
     } catch (e) {
       this.crash(e);
     } finally {
@@ -187,49 +319,50 @@ export class Connection {
 
   private pumpEvents(): void {
     for (;;) {
-      if (this.closing || this.destroyed || this.bodyBlocked) return;
-      const ex = this.current;
-      if (ex !== null && ex.body.complete) return; // waiting for the response
-      if (ex === null) {
+      // Done: waiting for our response. Ended, Error: no more input will be parsed.
+      if (this.closing || this.bodyBlocked || this.theirs >= Theirs.Done) return;
+      if (this.ours === Ours.Idle) {
         if (this.outBytes >= MAX_QUEUED_OUTPUT) this.flush();
-        if (this.writeBlocked || this.streaming !== null) return;
+        if (this.writeBlocked) return;
       }
       let ev;
       try {
         ev = this.parser.next();
       } catch (e) {
+        this.toTheirs(Theirs.Error);
         this.failProtocol(e as HttpError);
         return;
       }
       if (ev === null) {
-        if (this.peerEnded) this.inputEnded(ex);
-        else if (this.parser.idle) {
-          if (ex === null) this.setWait(Wait.Idle);
-        } else if (ex === null && this.wait !== Wait.Head) {
-          this.setWait(Wait.Head); // from the first byte of the head: slowloris
-        }
+        if (this.finReceived) this.inputEnded();
+        else if (this.theirs === Theirs.Idle && !this.parser.idle) this.toTheirs(Theirs.Head);
         return;
       }
       switch (ev.type) {
         case 'head':
           this.start(ev.head as Request);
           break;
-        case 'data':
-          this.setWait(Wait.Transfer);
-          if (ex!.responded) break; // answered without reading: discard
-          if (!ex!.body.push(ev.data)) this.bodyBlocked = true;
+        case 'data': {
+          this.progress();
+          if (this.ours !== Ours.Handling) break; // answered without reading: discard
+          if (!this.current!.body.push(ev.data)) this.bodyBlocked = true;
           break;
-        case 'end':
-          ex!.body.end();
-          if (ex!.sent) this.finish(ex!);
-          else this.setWait(Wait.None);
+        }
+        case 'end': {
+          this.toTheirs(Theirs.Done);
+          this.current!.body.end();
+          if (this.ours === Ours.Sent) this.finish();
           break;
+        }
       }
     }
   }
 
-  /** The peer sent FIN and every complete message before it is consumed. */
-  private inputEnded(ex: Exchange | null): void {
+  /** Their FIN is reached: every complete message before it is consumed. */
+  private inputEnded(): void {
+    const theirs = this.theirs;
+    this.toTheirs(Theirs.Ended);
+    const ex = this.current;
     if (ex === null) {
       // Idle: goodbye. Inside a head: a truncated request, nothing to answer.
       this.closeGracefully();
@@ -238,32 +371,33 @@ export class Connection {
     // Inside a body: it will never complete. The handler sees the error;
     // whatever it answers is the last response.
     ex.close = true;
-    ex.body.abort(new Error('client closed before sending all content'));
-    if (ex.sent) this.closeGracefully();
-    else if (!ex.responded) this.setWait(Wait.Transfer);
+    if (theirs === Theirs.Body) ex.body.abort(new Error('client closed before sending all content'));
+    if (this.ours === Ours.Sent) this.closeGracefully();
   }
 
   private start(head: Request): void {
     const req = head as Request & { body: RequestBody };
+    // The body's demand is tied to its own exchange, never to whichever is current.
     const body = new RequestBody(
       head.framing === 'none' ? 0 : head.framing === 'content-length' ? head.contentLength : undefined,
-      () => this.onBodyDemand(),
+      () => this.onBodyDemand(ex),
     );
+    const ex: Exchange = { req, body, close: !head.keepAlive, continueSent: false };
     req.body = body;
-    const ex: Exchange = { req, body, responded: false, sent: false, close: !head.keepAlive, continueSent: false };
     this.current = ex;
-    this.setWait(body.present ? Wait.Transfer : Wait.None);
+    this.toTheirs(body.present ? Theirs.Body : Theirs.Done);
+    this.toOurs(Ours.Handling);
     let res: Response | Promise<Response>;
     try {
       res = this.handler(req);
     } catch (e) {
-      this.respond(ex, this.internalError(e, ex));
+      this.respond(ex, this.failureResponse(e, ex));
       return;
     }
     if (res instanceof Promise) {
       res.then(
         (r) => this.respondLater(ex, r),
-        (e) => this.respondLater(ex, this.internalError(e, ex)),
+        (e) => this.respondLater(ex, this.failureResponse(e, ex)),
       );
     } else {
       this.respond(ex, res);
@@ -284,12 +418,15 @@ export class Connection {
     this.run();
   }
 
-  /** A handler asked for content: resume reading, owe no more `100 Continue`. */
-  private onBodyDemand(): void {
-    const ex = this.current;
-    if (ex === null || this.destroyed) return;
+  /**
+   * The handler of `ex` asked for content: resume reading, owe no more
+   * `100 Continue`. A read from an exchange that is over (a handler that
+   * kept its body past its response) changes nothing.
+   */
+  private onBodyDemand(ex: Exchange): void {
+    if (this.current !== ex || this.closing) return;
     // No `100 Continue` once content has arrived anyway (RFC 9110 §10.1.1 "MAY omit").
-    if (ex.req.expectContinue && !ex.continueSent && !ex.responded && ex.body.received === 0 && !ex.body.complete) {
+    if (ex.req.expectContinue && !ex.continueSent && this.ours === Ours.Handling && ex.body.received === 0 && !ex.body.complete) {
       ex.continueSent = true;
       this.queue(CONTINUE);
     }
@@ -298,9 +435,9 @@ export class Connection {
   }
 
   private onPeerEnd(): void {
-    this.peerEnded = true;
+    this.finReceived = true;
     if (this.closing) {
-      if (this.socket.writableFinished) this.destroy(); // else when 'finish' comes
+      if (this.finSent) this.destroy(); // else once our FIN is out
       return;
     }
     // Requests already received are still answered (a half-close is not
@@ -329,14 +466,14 @@ export class Connection {
    * Serializes `res` for `ex` and queues it (or starts streaming it).
    * A response that cannot be sent as given (not a response object, a
    * status outside 200-599, a header value with CR or LF, a body that
-   * fails to open) is replaced by a bare 500.
+   * fails to open) is replaced by a bare 500. Ignored unless `ex` is in
+   * progress and not answered yet.
    */
   private respond(ex: Exchange, res: Response): void {
-    if (ex.responded || this.destroyed || this.current !== ex) {
-      if (isResponse(res)) releaseBody(res.body);
+    if (this.current !== ex || this.ours !== Ours.Handling) {
+      if (isResponse(res)) releaseBody(res.body); // answered or abandoned already: let go of what it holds
       return;
     }
-    ex.responded = true;
     const req = ex.req;
     if (!isResponse(res)) {
       this.reportError(new TypeError(`handler returned an invalid response: ${describe(res)}`), req);
@@ -350,8 +487,8 @@ export class Connection {
       ex.body.abort(new Error('response sent before the content was read'));
     }
     this.bodyBlocked = false;
-    // The peer has half-closed and nothing else is pending: this is the last response.
-    if (this.peerEnded && this.parser.buffered === 0) ex.close = true;
+    // Their input has ended and nothing else is pending: this is the last response.
+    if (this.finReceived && this.parser.buffered === 0) ex.close = true;
     const minor0 = req.minorVersion === 0;
     const noContent = req.method === 'HEAD' || statusHasNoContent(res.status);
     const body = res.body;
@@ -359,6 +496,7 @@ export class Connection {
     let bodyBytes = 0;
     let stream: Readable | null = null;
     let chunked = false;
+    let declared = -1;
     try {
       if (isStreamBody(body)) {
         let framing: ResponseFraming;
@@ -373,6 +511,7 @@ export class Connection {
         if (!noContent) {
           stream = body.open();
           chunked = framing.kind === 'chunked';
+          if (framing.kind === 'length') declared = framing.length;
         } else {
           body.release?.();
         }
@@ -392,7 +531,7 @@ export class Connection {
     }
     if (stream !== null) {
       this.queueText(head);
-      this.startStream(ex, stream, chunked);
+      this.startStream(ex, stream, chunked, declared);
       return;
     }
     if (noContent || body === undefined || isStreamBody(body)) this.queueText(head);
@@ -406,14 +545,28 @@ export class Connection {
     this.sent(ex);
   }
 
-  /** Sends a stream body with back-pressure, chunk-framed when `chunked`. */
-  private startStream(ex: Exchange, stream: Readable, chunked: boolean): void {
+  /**
+   * Sends a stream body with back-pressure, chunk-framed when `chunked`.
+   * With a declared length (`declared` ≥ 0 bytes) the bytes are counted: a
+   * stream that would send more, or ends with fewer, cuts the connection
+   * (as hyper and nginx do), since the framing the client relies on is
+   * already wrong; no byte beyond the declared length is ever written.
+   */
+  private startStream(ex: Exchange, stream: Readable, chunked: boolean, declared: number): void {
+    this.toOurs(Ours.Sending);
     this.streaming = stream;
     this.flush();
-    this.setWait(Wait.Transfer);
+    let written = 0;
     stream.on('data', (chunk: Buffer) => {
-      if (this.destroyed) return;
-      if (chunk.length === 0) return;
+      if (this.ours !== Ours.Sending || chunk.length === 0) return;
+      if (declared >= 0) {
+        written += chunk.length;
+        if (written > declared) {
+          this.reportError(new Error(`response stream sent more than its declared ${declared} bytes`), ex.req);
+          this.destroy();
+          return;
+        }
+      }
       const ok = chunked
         ? (this.socket.cork(),
           this.socket.write(chunkHeader(chunk.length), 'latin1'),
@@ -421,11 +574,16 @@ export class Connection {
           this.socket.write('\r\n', 'latin1'))
         : this.socket.write(chunk);
       if (chunked) this.socket.uncork();
-      this.setWait(Wait.Transfer);
+      this.progress();
       if (!ok) stream.pause();
     });
     stream.once('end', () => {
-      if (this.destroyed) return;
+      if (this.ours !== Ours.Sending) return;
+      if (declared >= 0 && written < declared) {
+        this.reportError(new Error(`response stream ended after ${written} of its declared ${declared} bytes`), ex.req);
+        this.destroy();
+        return;
+      }
       this.streaming = null;
       if (chunked) this.queueText(LAST_CHUNK);
       try {
@@ -446,19 +604,22 @@ export class Connection {
 
   /** The response is handed over; finish the exchange if its content is in too. */
   private sent(ex: Exchange): void {
-    ex.sent = true;
-    if (ex.body.complete || ex.close) this.finish(ex);
-    else this.setWait(Wait.Transfer); // keep reading (and discarding) the content
+    this.toOurs(Ours.Sent);
+    if (this.theirs !== Theirs.Body || ex.close) this.finish();
+    // else keep reading (and discarding) the content
   }
 
-  private finish(ex: Exchange): void {
-    if (this.current !== ex) return;
+  /** The exchange is over on both sides: close, or wait for the next request. */
+  private finish(): void {
+    const ex = this.current!;
     this.current = null;
     if (ex.close) {
       this.closeGracefully();
       return;
     }
-    this.setWait(this.writeBlocked ? Wait.Transfer : this.parser.idle ? Wait.Idle : Wait.Head);
+    this.toOurs(Ours.Idle);
+    this.toTheirs(this.parser.idle ? Theirs.Idle : Theirs.Head);
+    this.setDeadline(this.waitNow()); // a new wait starts now, whatever the last one was
   }
 
   private flush(): void {
@@ -482,12 +643,7 @@ export class Connection {
     }
     this.outText = '';
     this.outBytes = 0;
-    if (!ok && !this.writeBlocked) {
-      this.writeBlocked = true;
-      // The peer is not reading: that is a transfer stall, not idleness.
-      if (this.current === null && !this.closing) this.setWait(Wait.Transfer);
-    }
-    if (this.closing && !this.socket.writableEnded) this.socket.end();
+    if (!ok) this.writeBlocked = true;
   }
 
   /**
@@ -507,19 +663,21 @@ export class Connection {
   private onDrain(): void {
     if (this.streaming !== null) {
       this.streaming.resume();
-      this.setWait(Wait.Transfer);
+      this.progress();
     }
     if (this.writeBlocked) {
       this.writeBlocked = false;
-      if (this.current === null && !this.closing) this.setWait(this.parser.idle ? Wait.Idle : Wait.Head);
       this.run();
     }
   }
 
   // ---- errors and closing ----------------------------------------------------
 
-  /** The response for a handler failure: its own status if an HttpError, else a bare 500. */
-  private internalError(err: unknown, ex: Exchange): Response {
+  /**
+   * The response for a handler failure: the status of an HttpError (4xx or
+   * 5xx, with its fields; it may ask to close), else a bare 500.
+   */
+  private failureResponse(err: unknown, ex: Exchange): Response {
     if (isHttpError(err)) {
       if (err.closeConnection) ex.close = true;
       return errorResponse(err);
@@ -527,7 +685,7 @@ export class Connection {
     // The framing is intact, so only this request fails; the body, if
     // any, is discarded and the connection stays usable. A failure after
     // the engine already answered (its content was malformed) is expected.
-    if (!ex.responded) this.reportError(err, ex.req);
+    if (this.current === ex && this.ours === Ours.Handling) this.reportError(err, ex.req);
     return INTERNAL_ERROR;
   }
 
@@ -546,15 +704,14 @@ export class Connection {
     const ex = this.current;
     if (ex !== null) {
       ex.body.abort(new Error(`request content is malformed: ${httpErr.detail}`));
-      if (ex.responded) {
+      if (this.ours !== Ours.Handling) {
         // The answer is written (or streaming) already; the framing is
         // broken, so close once it is out.
         ex.close = true;
-        if (ex.sent) this.closeGracefully();
+        if (this.ours === Ours.Sent) this.finish();
         return;
       }
-      ex.responded = true; // whatever the handler still answers is dropped
-      this.current = null;
+      // The engine answers instead; whatever the handler still answers is dropped.
     }
     this.sendErrorAndClose(httpErr);
   }
@@ -562,7 +719,7 @@ export class Connection {
   /** Writes an error response with `Connection: close` and closes after it. */
   private sendErrorAndClose(err: HttpError): void {
     if (this.closing) return;
-    if (this.streaming !== null || this.destroyed) {
+    if (this.ours === Ours.Sending) {
       this.destroy();
       return;
     }
@@ -579,35 +736,48 @@ export class Connection {
    * (RFC 9112 §9.6).
    */
   private closeGracefully(): void {
-    if (this.closing || this.destroyed) return;
-    this.closing = true;
+    if (this.closing) return;
+    this.toOurs(Ours.Closing);
     this.current = null;
     this.flush();
-    if (!this.socket.writableEnded) this.socket.end();
     this.updateReading();
-    if (this.socket.writableFinished) {
-      this.afterFinish();
-    } else {
-      this.setWait(Wait.Transfer); // the peer must still read what is queued
-      this.socket.once('finish', () => this.afterFinish());
+    this.sendFin();
+    this.arm();
+  }
+
+  /** Sends our FIN once everything queued is written, then {@link afterFinish}. */
+  private sendFin(): void {
+    const socket = this.socket;
+    if (END_CLOSES_DESCRIPTOR) {
+      socket.write(NOTHING, () => {
+        if (this.destroyed) return;
+        (socket as unknown as { _handle?: { shutdown?: () => void } })._handle?.shutdown?.();
+        this.afterFinish();
+      });
+      return;
     }
+    if (!socket.writableEnded) socket.end();
+    if (socket.writableFinished) this.afterFinish();
+    else socket.once('finish', () => this.afterFinish());
   }
 
   /** Our side is fully written and FIN sent: linger for the peer's FIN. */
   private afterFinish(): void {
-    if (this.peerEnded) this.destroy();
-    else this.setWait(Wait.Closing);
+    this.finSent = true;
+    if (this.finReceived) this.destroy();
+    else this.arm();
   }
 
   /** Closes the socket now, abandoning whatever is in flight. */
   destroy(): void {
     if (this.destroyed) return;
-    this.destroyed = true;
-    this.closing = true;
+    this.ours = Ours.Closed; // from any state
     this.current?.body.abort(new Error('connection closed'));
+    this.current = null;
     this.streaming?.destroy();
     this.streaming = null;
     this.socket.destroy();
+    this.arm();
   }
 
   private onSocketClose(): void {
@@ -617,11 +787,48 @@ export class Connection {
 
   // ---- timeouts ----------------------------------------------------------------
 
-  private setWait(wait: Wait): void {
+  /** What the deadline is for, from the two sides (see the state table). */
+  private waitNow(): Wait {
+    switch (this.ours) {
+      case Ours.Closed:
+        return Wait.Gone;
+      case Ours.Closing:
+        // The peer must still read what is queued, then we linger for its FIN.
+        return this.finSent ? Wait.Linger : Wait.Transfer;
+      case Ours.Idle:
+        if (this.writeBlocked) return Wait.Transfer; // the peer is not reading: a transfer stall, not idleness
+        return this.theirs === Theirs.Idle ? Wait.Idle : Wait.Head;
+      case Ours.Sending:
+        return Wait.Transfer;
+      default:
+        // Handling or Sent: content still coming in is a transfer; else the handler runs.
+        return this.theirs === Theirs.Body || this.theirs === Theirs.Ended ? Wait.Transfer : Wait.None;
+    }
+  }
+
+  /**
+   * Sets the deadline for the current state: on entering a wait, from now;
+   * a transfer's deadline moves only with progress ({@link progress}), the
+   * head's runs from its first byte however slowly the rest trickles in.
+   */
+  private arm(): void {
+    const wait = this.waitNow();
+    if (wait === this.wait) return;
+    this.setDeadline(wait);
+  }
+
+  /** Data moved in either direction: a transfer's deadline starts again. */
+  private progress(): void {
+    const wait = this.waitNow();
+    if (wait === Wait.Transfer || wait !== this.wait) this.setDeadline(wait);
+  }
+
+  private setDeadline(wait: Wait): void {
     const o = this.options;
     this.wait = wait;
     switch (wait) {
       case Wait.None:
+      case Wait.Gone:
         this.deadline = 0;
         break;
       case Wait.Idle:
@@ -633,7 +840,7 @@ export class Connection {
       case Wait.Transfer:
         this.deadline = clock() + o.bodyTimeout;
         break;
-      case Wait.Closing:
+      case Wait.Linger:
         this.deadline = clock() + LINGER_MS;
         break;
     }
@@ -649,14 +856,15 @@ export class Connection {
           break;
         case Wait.Head:
           // Slowloris: the header section did not arrive in time (RFC 9110 §15.5.9).
+          this.toTheirs(Theirs.Error);
           this.sendErrorAndClose(new HttpError(408, 'header section not received in time'));
           break;
         case Wait.Transfer: {
           const ex = this.current;
-          if (ex !== null && !ex.responded && this.streaming === null && !this.writeBlocked) {
+          if (ex !== null && this.ours === Ours.Handling && !this.writeBlocked) {
+            // Their content stalled while the handler waits for it.
             ex.body.abort(new Error('request content timed out'));
-            ex.responded = true;
-            this.current = null;
+            if (this.theirs === Theirs.Body) this.toTheirs(Theirs.Error); // Ended already, if their FIN came
             this.sendErrorAndClose(new HttpError(408, 'request content not received in time'));
           } else {
             this.destroy(); // the peer stopped reading our response, or discarding stalled
@@ -667,6 +875,7 @@ export class Connection {
           this.destroy();
       }
       this.updateReading();
+      this.arm();
     } catch (e) {
       this.crash(e);
     }
@@ -689,7 +898,7 @@ function describe(value: unknown): string {
 export function errorResponse(err: HttpError): Response {
   return {
     status: err.status,
-    headers: { ...err.headers, 'Content-Type': 'text/plain' },
+    headers: { ...err.headers, ...TEXT_PLAIN },
     body: `${err.detail}\n`,
   };
 }

@@ -45,13 +45,6 @@ export class Fields {
     return out;
   }
 
-  /** How many field lines carry `name` (lower-case). */
-  count(name: string): number {
-    let n = 0;
-    for (const k of this.names) if (k === name) n++;
-    return n;
-  }
-
   /** True when at least one field line carries `name` (lower-case). */
   has(name: string): boolean {
     return this.names.includes(name);

@@ -48,9 +48,18 @@ export interface Response {
    * The handler chose the content coding itself (proactive negotiation,
    * RFC 9110 §12.1, §12.5.3): the content is sent as given and no filter
    * codes it again. Such a handler sets `Vary: Accept-Encoding` itself.
+   * This flag alone tells the compression filter (`stages/compression.ts`)
+   * to leave the response alone; a `Vary` field is not a signal.
    */
   codingNegotiated?: boolean;
 }
+
+/**
+ * `Content-Type: text/plain`, the header fields of every short message the
+ * server writes itself (errors, echoes). Frozen, so the serializer caches
+ * its field lines; spread it to add fields.
+ */
+export const TEXT_PLAIN: Readonly<HeaderFields> = Object.freeze({ 'Content-Type': 'text/plain' });
 
 /** A request handler: may answer synchronously (the fast path) or later. */
 export type Handler<Req> = (req: Req) => Response | Promise<Response>;

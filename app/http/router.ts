@@ -5,7 +5,7 @@
  */
 
 import type { Request } from './request.js';
-import type { Handler, Response } from './response.js';
+import { type Handler, type Response, TEXT_PLAIN } from './response.js';
 
 /** Methods this server recognises (RFC 9110 §9.3, RFC 5789). Others get 501. */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([
@@ -64,23 +64,21 @@ export class Router {
   /** Answers `req`: the route's handler, or 405/501/OPTIONS per RFC 9110 §9. */
   readonly handle = (req: Request): Response | Promise<Response> => {
     const method = req.method;
-    if (method !== 'GET' && !KNOWN_METHODS.has(method)) return { status: 501, headers: TEXT, body: `method ${method} is not implemented\n` };
+    if (method !== 'GET' && !KNOWN_METHODS.has(method)) return { status: 501, headers: TEXT_PLAIN, body: `method ${method} is not implemented\n` };
     if (req.targetForm === 'asterisk') {
       // OPTIONS * asks about the server as a whole (RFC 9110 §9.3.7).
       return { status: 204, headers: { Allow: this.allMethods } };
     }
-    if (req.targetForm === 'authority') return { status: 501, headers: TEXT, body: 'CONNECT is not implemented\n' };
+    if (req.targetForm === 'authority') return { status: 501, headers: TEXT_PLAIN, body: 'CONNECT is not implemented\n' };
     const route = this.match(req.path);
     if (route === undefined) return this.fallback(req);
     const handler = route.methods[method] ?? (method === 'HEAD' ? route.methods['GET'] : undefined);
     if (handler !== undefined) return handler(req);
     const allow = allowedMethods(route).join(', ');
     if (method === 'OPTIONS') return { status: 204, headers: { Allow: allow } };
-    return { status: 405, headers: { Allow: allow, ...TEXT }, body: `${method} is not allowed here\n` };
+    return { status: 405, headers: { Allow: allow, ...TEXT_PLAIN }, body: `${method} is not allowed here\n` };
   };
 }
-
-const TEXT = { 'Content-Type': 'text/plain' } as const;
 
 /** The methods a route answers, `HEAD` and `OPTIONS` included (RFC 9110 §10.2.1). */
 export function allowedMethods(route: Route): string[] {

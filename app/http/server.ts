@@ -43,6 +43,10 @@ export function createHttpServer(
   const opts: ServerOptions = { ...DEFAULT_OPTIONS, ...options };
   const connections = new Set<Connection>();
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    // Bun 1.3 builds accepted sockets without the server's allowHalfOpen,
+    // so a peer's FIN would end our side before an asynchronous handler
+    // answers (oven-sh/bun#31148 review); set it on the socket itself.
+    socket.allowHalfOpen = true;
     const conn = new Connection(socket, handler, opts, reportError, (c) => connections.delete(c));
     connections.add(conn);
   });

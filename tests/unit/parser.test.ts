@@ -267,3 +267,56 @@ describe('errors: the status a malformed request is answered with', () => {
     expect(events.map((e) => Object.keys(e)[0])).toEqual(['head', 'data', 'end']);
   });
 });
+
+describe('input sent in small pieces costs linear work (no copy or search of the whole tail per piece)', () => {
+  /** Pushes `raw` one byte at a time, draining events; returns them and the parser's work counters. */
+  function byteAtATime(raw: Buffer): { events: ParseEvent[]; copied: number; searched: number } {
+    const p = new RequestParser();
+    const events: ParseEvent[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      p.push(raw.subarray(i, i + 1));
+      for (let ev = p.next(); ev !== null; ev = p.next()) events.push(ev);
+    }
+    return { events, ...p.work };
+  }
+
+  test('a 15 KiB header section, one byte per push', () => {
+    // Before: every push copied the whole unparsed tail, ~n²/2 = 100 M bytes here.
+    const value = 'v'.repeat(15 * 1024);
+    const raw = bytes(`GET / HTTP/1.1\r\nHost: x\r\nX-Long: ${value}\r\n\r\n`);
+    const { events, copied, searched } = byteAtATime(raw);
+    expect(events.length).toBe(1);
+    const head = events[0]!;
+    if (head.type !== 'head') throw new Error('no head');
+    expect(head.head.fields.get('x-long')).toBe(value);
+    expect(copied).toBeLessThanOrEqual(3 * raw.length);
+    expect(searched).toBeLessThanOrEqual(raw.length);
+  });
+
+  test('a long chunk-size line and trailer section, one byte per push, and the content is intact', () => {
+    const ext = `;name=${'e'.repeat(3000)}`;
+    const raw = bytes(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5${ext}\r\nhello\r\n0\r\nT: ${'t'.repeat(8000)}\r\n\r\n`);
+    const { events, copied, searched } = byteAtATime(raw);
+    const content = Buffer.concat(events.flatMap((e) => (e.type === 'data' ? [e.data] : []))).toString('latin1');
+    expect(content).toBe('hello');
+    expect(events[events.length - 1]!.type).toBe('end');
+    expect(copied).toBeLessThanOrEqual(3 * raw.length);
+    expect(searched).toBeLessThanOrEqual(raw.length);
+  });
+
+  test('content views handed out stay intact while later bytes are appended behind them', () => {
+    const p = new RequestParser();
+    // A partial head line keeps the parser copying into its own buffer.
+    p.push(bytes('POST / HTTP/1.1\r\nHo'));
+    expect(p.next()).toBeNull();
+    p.push(bytes('st: x\r\nContent-Length: 6\r\n\r\nabc'));
+    const seen: Buffer[] = [];
+    for (let ev = p.next(); ev !== null; ev = p.next()) if (ev.type === 'data') seen.push(ev.data);
+    p.push(bytes('def'));
+    for (let ev = p.next(); ev !== null; ev = p.next()) if (ev.type === 'data') seen.push(ev.data);
+    p.push(bytes('GET /next HTTP/1.1\r\nHo'));
+    p.push(bytes('st: x\r\n\r\n'));
+    expect(p.next()?.type).toBe('head');
+    expect(Buffer.concat(seen).toString('latin1')).toBe('abcdef');
+  });
+});
