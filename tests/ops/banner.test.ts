@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { removeScratch, scratch } from '../uploads/helpers';
 import { ROOT, serverCommand } from '../helpers/server';
-import { type Launched, launch, listening, until } from './helpers';
+import { type Launched, launch, wholeBanner } from './helpers';
 
 let dir: string;
 let site: string;
@@ -24,15 +24,10 @@ afterAll(() => {
   removeScratch(site);
 });
 
-/** The banner once it is complete (its last line names the processes). */
-async function banner(s: Launched): Promise<string> {
-  await listening(s);
-  return until(() => (/Ctrl-C stops/.test(s.stderr()) ? s.stderr() : undefined), 'the whole banner');
-}
 
 test('bound to every address: one stdout line; stderr lists localhost, loopback and every LAN address, files, site, uploads', async () => {
   server = launch(['--port', '0', '-d', dir, '--root', site]);
-  const text = await banner(server);
+  const text = await wholeBanner(server);
   const port = server.port();
   expect(server.stdout()).toBe(`Listening on http://localhost:${port} (bound to :: (IPv6 and IPv4)), files from ${dir}, site from ${site}\n`);
   expect(text).toContain(`http://localhost:${port}/`);
@@ -50,7 +45,7 @@ test('bound to every address: one stdout line; stderr lists localhost, loopback 
 
 test('bound to IPv4 loopback: only loopback URLs; without --directory uploads are disabled', async () => {
   server = launch(['--host', '127.0.0.1', '--port', '0']);
-  const text = await banner(server);
+  const text = await wholeBanner(server);
   const port = server.port();
   const urls = [...text.matchAll(/http:\/\/\S+/g)].map((m) => m[0]);
   expect(urls).toEqual([`http://localhost:${port}/`, `http://127.0.0.1:${port}/`]);

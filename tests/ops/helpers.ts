@@ -96,3 +96,9 @@ export function bannerPids(text: string): number[] {
   const m = /worker processes \(pids ([\d, ]+)\)/.exec(text);
   return m === null ? [] : m[1]!.split(', ').map(Number);
 }
+
+/** Waits for the "Listening on" line and the rest of the banner (on stderr, a pipe of its own); returns stderr then. */
+export async function wholeBanner(s: Launched): Promise<string> {
+  await listening(s);
+  return until(() => (/Ctrl-C stops/.test(s.stderr()) ? s.stderr() : undefined), 'the whole banner');
+}

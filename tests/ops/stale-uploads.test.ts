@@ -55,7 +55,7 @@ test('old temporary files and locks are removed, anywhere in the tree; fresh one
   server = launch(['--host', '127.0.0.1', '--port', '0', '--directory', dir, '--body-timeout', '2000']);
   await listening(server);
   await until(() => gone.every((p) => !exists(p)), 'the stale files to be removed');
-  expect(server.stderr()).toContain('removed 3 stale upload files left by an earlier run');
+  await until(() => server!.stderr().includes('removed 3 stale upload files left by an earlier run'), 'the report');
   for (const p of kept) expect(exists(p)).toBe(true);
   expect(exists(elsewhere)).toBe(true);
 });

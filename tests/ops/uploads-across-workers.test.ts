@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Runtime } from '../helpers/server';
 import { partials, removeScratch, scratch, send, tree } from '../uploads/helpers';
-import { bannerPids, type Launched, launch, listening } from './helpers';
+import { bannerPids, type Launched, launch, wholeBanner } from './helpers';
 
 jest.setTimeout(60_000);
 
@@ -19,8 +19,8 @@ describe.each<Runtime>(['node', 'bun'])('two workers under %s', (rt) => {
   beforeAll(async () => {
     dir = scratch('ops-uploads-');
     server = launch(['--host', '127.0.0.1', '--port', '0', '--directory', dir, '--workers', '2'], rt);
-    port = await listening(server);
-    expect(bannerPids(server.stderr())).toHaveLength(2);
+    expect(bannerPids(await wholeBanner(server))).toHaveLength(2);
+    port = server.port();
   });
   afterAll(async () => {
     await server.stop();

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { request } from '../helpers/wire';
 import type { Runtime } from '../helpers/server';
-import { bannerPids, type Launched, launch, listening, parentOf, running, until } from './helpers';
+import { bannerPids, type Launched, launch, parentOf, running, until, wholeBanner } from './helpers';
 
 jest.setTimeout(60_000);
 
@@ -33,8 +33,8 @@ describe.each<Runtime>(['node', 'bun'])('under %s', (rt) => {
 
   beforeAll(async () => {
     server = launch(['--host', '127.0.0.1', '-p', '0', '--workers', '2'], rt);
-    port = await listening(server);
-    workers = bannerPids(server.stderr() + server.stdout());
+    workers = bannerPids(await wholeBanner(server));
+    port = server.port();
   });
   afterAll(async () => {
     await server.stop();
@@ -97,8 +97,7 @@ describe.each<Runtime>(['node', 'bun'])('under %s', (rt) => {
 test('--workers auto starts one worker per CPU', async () => {
   const s = launch(['--host', '127.0.0.1', '--port', '0', '--workers', 'auto']);
   try {
-    await listening(s);
-    expect(bannerPids(s.stderr())).toHaveLength(os.availableParallelism());
+    expect(bannerPids(await wholeBanner(s))).toHaveLength(os.availableParallelism());
     await answers(s.port(), 2);
   } finally {
     expect(await s.stop()).toBe(0);
@@ -108,8 +107,7 @@ test('--workers auto starts one worker per CPU', async () => {
 test('without --workers one process serves, with no worker processes', async () => {
   const s = launch(['--host', '127.0.0.1', '--port', '0']);
   try {
-    await listening(s);
-    expect(s.stderr()).toContain(`1 process (pid ${s.pid})`);
+    expect(await wholeBanner(s)).toContain(`1 process (pid ${s.pid})`);
     await answers(s.port(), 2);
   } finally {
     expect(await s.stop()).toBe(0);
