@@ -4,6 +4,7 @@
  */
 
 import { statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import yargs from 'yargs';
 import { DEFAULT_CACHE_SIZE } from './files/file-cache.js';
@@ -23,6 +24,8 @@ export interface CommandLine {
   host: string;
   /** Bytes the open-file cache may hold (0: no cache). */
   cacheSize: number;
+  /** Processes serving the port (`--workers`; `auto` is one per CPU); 1 means this process alone. */
+  workers: number;
   server: ServerOptions;
 }
 
@@ -47,6 +50,17 @@ function positiveInteger(name: string, value: unknown, min = 1, max = Number.MAX
   return value;
 }
 
+/** Most worker processes `--workers` accepts. */
+export const MAX_WORKERS = 256;
+
+/** `--workers N|auto`: `auto` is the number of CPUs this process may use. */
+function workerCount(value: unknown): number {
+  if (value === 'auto') return Math.min(MAX_WORKERS, os.availableParallelism());
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_WORKERS) return n;
+  throw new Error(`--workers must be auto or a whole number from 1 to ${MAX_WORKERS}, got ${String(value)}`);
+}
+
 /**
  * Parses `argv` (without the `node script` prefix).
  * @returns the parsed command line.
@@ -58,11 +72,12 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const args = yargs(argv)
     .scriptName('your_program.sh')
     .usage('$0 [options]\n\nAn HTTP/1.1 server written from TCP up. Listens on port 4221 by default.')
-    .option('directory', { type: 'string', describe: 'Directory served and written under /files/' })
+    .option('directory', { alias: 'd', type: 'string', describe: 'Directory served and written under /files/' })
     .option('root', { type: 'string', describe: 'Directory served as a site at / (index.html, listings) for GET/HEAD' })
     .option('dotfiles', { type: 'boolean', default: false, describe: 'Serve and list names starting with a dot' })
-    .option('port', { type: 'number', default: 4221, describe: 'TCP port to listen on (1-65535; 0 picks a free port)' })
+    .option('port', { alias: 'p', type: 'number', default: 4221, describe: 'TCP port to listen on (1-65535; 0 picks a free port)' })
     .option('host', { type: 'string', default: '::', describe: 'Address to bind; :: serves IPv6 and IPv4' })
+    .option('workers', { type: 'string', default: '1', describe: 'Processes serving the port: a number, or auto for one per CPU' })
     .option('cache-size', { type: 'number', default: DEFAULT_CACHE_SIZE, describe: 'Bytes of file contents, coded variants and metadata kept in memory (0 turns the cache off)' })
     .option('max-target-length', { type: 'number', default: d.maxTargetLength, describe: 'Longest request-target in bytes (else 414)' })
     .option('max-header-size', { type: 'number', default: d.maxHeaderSize, describe: 'Largest header section in bytes (else 431)' })
@@ -73,10 +88,11 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('body-timeout', { type: 'number', default: d.bodyTimeout, describe: 'Longest pause in milliseconds while content is sent or received' })
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
+    .example('$0 -p 8080 -d /srv/files --workers auto', 'port 8080, files from /srv/files, one process per CPU')
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
     .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
     // Every option but the flag takes a value: `--port` alone is an error, not the default.
-    .requiresArg(['directory', 'root', 'port', 'host', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout'])
+    .requiresArg(['directory', 'root', 'port', 'host', 'workers', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout'])
     .strict()
     .help()
     .alias('h', 'help')
@@ -95,6 +111,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     port: positiveInteger('port', args.port, 0, 65535),
     host: args.host,
     cacheSize: positiveInteger('cache-size', args['cache-size'], 0),
+    workers: workerCount(args.workers),
     server: {
       maxTargetLength: positiveInteger('max-target-length', args['max-target-length']),
       maxHeaderSize: positiveInteger('max-header-size', args['max-header-size']),

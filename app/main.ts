@@ -1,8 +1,11 @@
 /**
  * The composition root: read the command line, build the server from the
- * stages in challenge order, listen on port 4221 (IPv6 and IPv4).
+ * stages in challenge order, listen on port 4221 (IPv6 and IPv4), in this
+ * process or in `--workers` processes (`app/ops/workers.ts`), then print
+ * the banner and sweep away what a crash left of uploads (`app/ops/`).
  */
 
+import type { ListenOptions } from 'node:net';
 import { hideBin } from 'yargs/helpers';
 import { parseCommandLine, type CommandLine } from './cli.js';
 import { type Route, Router, withFilters } from './http/router.js';
@@ -16,6 +19,10 @@ import { ListingCache } from './files/directory-listing.js';
 import { FileCache } from './files/file-cache.js';
 import { staticSite } from './files/static-site.js';
 import { compression } from '../stages/compression.js';
+import { bannerLines, printBanner } from './ops/banner.js';
+import { listenFailure, wellKnownPortWarning } from './ops/ports.js';
+import { sweepInBackground } from './ops/stale-uploads.js';
+import { isWorker, onStopRequest, runPrimary, tellPrimary, workerListenOptions } from './ops/workers.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
@@ -34,6 +41,53 @@ function buildHandler(cli: CommandLine) {
   return withFilters(router.handle, [compression]); // df4, ij8, cr8 compression
 }
 
+/** Serves the port in this process: the only one (`--workers 1`), or one worker of several. */
+function serve(cli: CommandLine): void {
+  const worker = isWorker();
+  const http = createHttpServer(buildHandler(cli), cli.server);
+  const bind = worker ? workerListenOptions(cli.port) : { port: cli.port };
+  let host = cli.host;
+  const listen = (h: string) => {
+    host = h;
+    http.server.listen({ ...bind, host: h, ipv6Only: false } as ListenOptions);
+  };
+  http.server.on('error', (err: NodeJS.ErrnoException) => {
+    if (http.server.listening) {
+      // An accept failure (EMFILE when out of file descriptors): keep serving
+      // the connections we have; accepting resumes when descriptors free up.
+      console.error(`warning: accepting a connection failed: ${err.code ?? err.message}`);
+      return;
+    }
+    if (host === '::' && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) {
+      listen('0.0.0.0'); // no IPv6 on this machine
+      return;
+    }
+    const line = listenFailure(err, host, bind.port);
+    if (worker) return tellPrimary({ kind: 'fatal', line }, () => process.exit(1));
+    console.error(line);
+    process.exit(1);
+  });
+  http.server.on('listening', () => {
+    const addr = http.server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : cli.port;
+    const address = typeof addr === 'object' && addr !== null ? addr.address : host;
+    if (worker) return tellPrimary({ kind: 'listening', port, address });
+    ready(cli, port, address, [process.pid]);
+  });
+  listen(cli.host);
+  // Where a graceful drain will go: stop accepting, finish what is in flight, exit.
+  onStopRequest(() => {
+    void http.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 1000).unref();
+  });
+}
+
+/** Once the port is served: the banner, then the stale-upload sweep in the background. */
+function ready(cli: CommandLine, port: number, address: string, pids: number[]): void {
+  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids }));
+  if (cli.directory !== undefined) sweepInBackground(cli.directory, cli.server.bodyTimeout);
+}
+
 function main(): void {
   let cli: CommandLine;
   try {
@@ -42,36 +96,11 @@ function main(): void {
     console.error(`error: ${(e as Error).message} (see --help)`);
     process.exit(2);
   }
-  const http = createHttpServer(buildHandler(cli), cli.server);
-  const listen = (host: string) => http.server.listen({ port: cli.port, host, ipv6Only: false });
-  http.server.on('error', (err: NodeJS.ErrnoException) => {
-    if (http.server.listening) {
-      // An accept failure (EMFILE when out of file descriptors): keep serving
-      // the connections we have; accepting resumes when descriptors free up.
-      console.error(`warning: accepting a connection failed: ${err.code ?? err.message}`);
-      return;
-    }
-    if (cli.host === '::' && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) {
-      listen('0.0.0.0'); // no IPv6 on this machine
-      return;
-    }
-    console.error(`error: cannot listen on port ${cli.port}: ${err.code ?? err.message}`);
-    process.exit(1);
-  });
-  http.server.on('listening', () => {
-    const addr = http.server.address();
-    const port = typeof addr === 'object' && addr !== null ? addr.port : cli.port;
-    const where = typeof addr === 'object' && addr !== null ? addr.address : cli.host;
-    const families = where === '::' ? ' (IPv6 and IPv4)' : '';
-    console.log(`Listening on http://localhost:${port} (bound to ${where}${families})${cli.directory ? `, files from ${cli.directory}` : ''}${cli.root ? `, site from ${cli.root}` : ''}`);
-  });
-  listen(cli.host);
-  const stop = () => {
-    void http.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 1000).unref();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  if (isWorker()) return serve(cli);
+  const warning = wellKnownPortWarning(cli.port);
+  if (warning !== undefined) console.error(warning);
+  if (cli.workers === 1) return serve(cli);
+  runPrimary({ workers: cli.workers, port: cli.port, onReady: (port, address, pids) => ready(cli, port, address, pids) });
 }
 
 main();

@@ -12,7 +12,7 @@
  * so two uploads to one name leave exactly one of the two bodies, and the
  * next read of the name (which validates by `lstat`/`stat`) sees the new
  * file. Checking the preconditions and renaming (or unlinking) is one step
- * per name ({@link exclusive}).
+ * per name, across processes too ({@link exclusive}, `upload-lock.ts`).
  *
  * Path safety: names are decoded once ({@link decodePathSegments}); every
  * folder on the way is resolved through symlinks and must stay inside the
@@ -54,6 +54,7 @@ import type { Request } from '../http/request.js';
 import type { Response } from '../http/response.js';
 import type { RequestHandler } from '../http/router.js';
 import { isInside } from './open-file.js';
+import { withNameLock } from './upload-lock.js';
 
 const PREFIX = '/files/';
 const TEXT = { 'Content-Type': 'text/plain' } as const;
@@ -101,13 +102,19 @@ export function uploadHandlers(directory: string, options: UploadOptions = {}): 
 
 // ---- locating the target ---------------------------------------------------------
 
-/** Names of the temporary files uploads are written to before the rename. */
-const PARTIAL_NAME = /^\.upload-[0-9a-f]{16}\.partial$/;
+/**
+ * Names of the temporary files uploads are written to before the rename
+ * (`.upload-<16 hex>.partial`), and of the links that lock a name while an
+ * upload commits (`.upload-lock-<16 hex>`, and `.break` beside one while a
+ * stale lock is broken; see `upload-lock.ts`).
+ */
+const PARTIAL_NAME = /^\.upload-(?:[0-9a-f]{16}\.partial|lock-[0-9a-f]{16}(?:\.break)?)$/;
 
 /**
- * True for the name of an upload's temporary file (`.upload-<16 hex>.partial`):
- * never a finished file, so readers should neither list nor serve it,
- * even with `--dotfiles` (one can be left behind by a crash).
+ * True for the name of an upload's temporary file (`.upload-<16 hex>.partial`)
+ * or lock (`.upload-lock-<16 hex>[.break]`): never a finished file, so
+ * readers should neither list nor serve it, even with `--dotfiles` (one
+ * can be left behind by a crash), and no request may name it.
  */
 export function isPartialUpload(name: string): boolean {
   return PARTIAL_NAME.test(name);
@@ -275,13 +282,15 @@ function checkPreconditions(req: Request, cur: Current): void {
 const locks = new Map<string, Promise<unknown>>();
 
 /**
- * Runs `fn` when no other change to `key` is running, so that checking
+ * Runs `fn` when no other change to `key` (a target's path) is running,
+ * here or in another process serving the directory, so that checking
  * preconditions and committing (rename or unlink) are one step for every
- * request this process serves.
+ * request. Requests of this process queue in memory; only the head of the
+ * queue takes the name's lock file ({@link withNameLock}).
  */
 async function exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const prev = locks.get(key) ?? Promise.resolve();
-  const run = prev.then(fn);
+  const run = prev.then(() => withNameLock(key, fn));
   const tail = run.catch(() => undefined);
   locks.set(key, tail);
   try {
@@ -526,6 +535,8 @@ async function remove(root: () => string, dotfiles: boolean, req: Request): Prom
     const w = walk(r, segments.slice(0, -1));
     if (w.kind !== 'found') return notFound;
     const file = path.join(w.folder, segments[segments.length - 1]!);
+    // Nothing to delete: say so without taking the lock (which needs write access to the folder).
+    if (current(r, file).validators === null) return notFound;
     return await exclusive(file, async () => {
       const cur = current(r, file);
       // Only what a read would serve can be deleted: not a link that leads outside.

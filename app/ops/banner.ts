@@ -1,0 +1,100 @@
+/**
+ * The startup banner: where the server can be reached, what it serves
+ * from where, whether it accepts uploads, and which processes serve.
+ *
+ * Its first line (`Listening on http://localhost:<port> ...`) always goes
+ * to stdout: scripts, the tests and the benchmark wait for it there. The
+ * rest goes to stdout on a terminal and to stderr otherwise, so a pipe
+ * reading stdout gets that one line.
+ */
+
+import os from 'node:os';
+
+/** What the banner describes. */
+export interface BannerInfo {
+  /** The port listened on (the real one when 0 was asked for). */
+  readonly port: number;
+  /** The address bound, as `server.address()` gives it: `::`, `0.0.0.0`, `127.0.0.1`, ... */
+  readonly address: string;
+  /** Absolute path served under `/files/`, or `undefined`. */
+  readonly directory: string | undefined;
+  /** Absolute path served as a site at `/`, or `undefined`. */
+  readonly root: string | undefined;
+  /** PIDs of the processes serving the port (one: this process). */
+  readonly pids: readonly number[];
+}
+
+/** The interfaces' addresses, as `os.networkInterfaces()` returns them. */
+export type Interfaces = NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+
+/** The banner's first line, the one waited for on stdout. */
+export function listeningLine(info: BannerInfo): string {
+  const families = info.address === '::' ? ' (IPv6 and IPv4)' : '';
+  const files = info.directory !== undefined ? `, files from ${info.directory}` : '';
+  const site = info.root !== undefined ? `, site from ${info.root}` : '';
+  return `Listening on http://localhost:${info.port} (bound to ${info.address}${families})${files}${site}`;
+}
+
+function hostOf(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/**
+ * Every URL the server can be reached at, each with where it comes from:
+ * `localhost`, the loopback addresses and the LAN addresses of every
+ * interface the bound address covers (`::` covers both families, `0.0.0.0`
+ * IPv4). IPv6 link-local addresses are left out (a URL needs their zone).
+ * @returns `[url, note]` pairs, loopback first.
+ */
+export function reachableUrls(port: number, bound: string, interfaces: Interfaces = os.networkInterfaces()): Array<[string, string]> {
+  const wildcard4 = bound === '0.0.0.0' || bound === '::';
+  const wildcard6 = bound === '::';
+  const loopback: Array<[string, string]> = [];
+  const lan: Array<[string, string]> = [];
+  let found = false;
+  for (const [name, infos] of Object.entries(interfaces)) {
+    for (const i of infos ?? []) {
+      const v6 = i.family === 'IPv6';
+      if (v6 && /^fe[89ab]/i.test(i.address)) continue;
+      if (!(v6 ? wildcard6 : wildcard4) && i.address !== bound) continue;
+      found ||= i.address === bound;
+      const url = `http://${hostOf(i.address)}:${port}/`;
+      (i.internal ? loopback : lan).push([url, i.internal ? 'loopback' : `LAN, ${name}`]);
+    }
+  }
+  if (!wildcard4 && !found) lan.push([`http://${hostOf(bound)}:${port}/`, 'bound address']);
+  const local: Array<[string, string]> = wildcard4 || loopback.length > 0 ? [[`http://localhost:${port}/`, 'this machine']] : [];
+  return [...local, ...loopback, ...lan];
+}
+
+/** The banner: {@link listeningLine}, then the reachable URLs, what is served, and the processes. */
+export function bannerLines(info: BannerInfo, interfaces?: Interfaces): string[] {
+  const urls = reachableUrls(info.port, info.address, interfaces);
+  const width = Math.max(...urls.map(([u]) => u.length));
+  const lines = [listeningLine(info), '  reachable at:'];
+  for (const [url, note] of urls) lines.push(`    ${url.padEnd(width)}  (${note})`);
+  lines.push(
+    info.directory !== undefined
+      ? `  /files/ serves ${info.directory}; uploads enabled (POST, PUT, DELETE)`
+      : '  /files/ serves nothing (no --directory); uploads disabled',
+  );
+  lines.push(info.root !== undefined ? `  /       serves the site in ${info.root}` : '  /       answers 200 (no --root site)');
+  lines.push(
+    info.pids.length === 1
+      ? `  1 process (pid ${info.pids[0]}); Ctrl-C stops it`
+      : `  ${info.pids.length} worker processes (pids ${info.pids.join(', ')}); Ctrl-C stops them all`,
+  );
+  return lines;
+}
+
+/**
+ * Prints the banner: the first line to stdout, the rest to stdout on a
+ * terminal, else to stderr.
+ */
+export function printBanner(lines: readonly string[]): void {
+  process.stdout.write(`${lines[0]}\n`);
+  const rest = lines.slice(1).map((l) => `${l}\n`).join('');
+  if (rest === '') return;
+  if (process.stdout.isTTY === true) process.stdout.write(rest);
+  else process.stderr.write(rest);
+}
