@@ -140,35 +140,67 @@ export function readWhole(fd: number, length: number, position = 0): Promise<Buf
  * A stream of `length` bytes of `fd` from `start`, read {@link READ_CHUNK}
  * at a time and only as fast as it is consumed (back-pressure). It fails,
  * rather than ending early, if the file yields fewer bytes (it shrank).
- * @param onClose called once when the stream ends, fails or is destroyed
- *   (the owner closes the descriptor there).
+ * Chunks handed back through {@link recycle} are read into again, so a
+ * download holds a few buffers instead of leaving one per chunk for the
+ * garbage collector (which Bun, in particular, reclaims late).
  */
-export function fileStream(fd: number, start: number, length: number, onClose: () => void): Readable {
-  let position = start;
-  let left = length;
-  return new Readable({
-    highWaterMark: READ_CHUNK,
-    read() {
-      if (left === 0) {
-        this.push(null);
-        return;
-      }
-      const n = Math.min(READ_CHUNK, left);
-      const buf = Buffer.allocUnsafe(n);
-      read(fd, buf, 0, n, position, (err, got) => {
-        if (this.destroyed) return;
-        if (err) return void this.destroy(err);
-        if (got === 0) return void this.destroy(new Error('the file shrank while being sent'));
-        position += got;
-        left -= got;
-        this.push(got === n ? buf : buf.subarray(0, got));
-      });
-    },
-    destroy(err, cb) {
-      onClose();
-      cb(err);
-    },
-  });
+export class FileStream extends Readable {
+  private position: number;
+  private left: number;
+  private readonly free: Buffer[] = [];
+  private readonly own = new WeakSet<ArrayBufferLike>();
+
+  /**
+   * @param onClose called once when the stream ends, fails or is destroyed
+   *   (the owner closes the descriptor there).
+   */
+  constructor(
+    private readonly fd: number,
+    start: number,
+    length: number,
+    private readonly onClose: () => void,
+  ) {
+    super({ highWaterMark: READ_CHUNK });
+    this.position = start;
+    this.left = length;
+  }
+
+  override _read(): void {
+    if (this.left === 0) {
+      this.push(null);
+      return;
+    }
+    const n = Math.min(READ_CHUNK, this.left);
+    let buf = this.free.pop();
+    if (buf === undefined) {
+      buf = Buffer.allocUnsafeSlow(READ_CHUNK);
+      this.own.add(buf.buffer);
+    }
+    const into = buf;
+    read(this.fd, into, 0, n, this.position, (err, got) => {
+      if (this.destroyed) return;
+      if (err) return void this.destroy(err);
+      if (got === 0) return void this.destroy(new Error('the file shrank while being sent'));
+      this.position += got;
+      this.left -= got;
+      this.push(got === READ_CHUNK ? into : into.subarray(0, got));
+    });
+  }
+
+  /** Takes back a chunk this stream produced, once nobody reads it any more. */
+  recycle(chunk: Buffer): void {
+    if (this.free.length < 4 && this.own.has(chunk.buffer)) this.free.push(Buffer.from(chunk.buffer, 0, READ_CHUNK));
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.onClose();
+    cb(err);
+  }
+}
+
+/** A {@link FileStream} (see there). */
+export function fileStream(fd: number, start: number, length: number, onClose: () => void): FileStream {
+  return new FileStream(fd, start, length, onClose);
 }
 
 /**

@@ -29,7 +29,7 @@ import { contentRange, evaluateRange, ifRangeMatches, multipartByteranges, unsat
 import type { Request } from '../http/request.js';
 import type { HeaderFields, Response, StreamBody } from '../http/response.js';
 import { type FileCache, type FileEntry, type FileIdentity, type SiblingState, identityOf, isRacy, sameVersion } from './file-cache.js';
-import { type OpenedFile, SharedFd, closeFd, fileStream, openInside, readWhole } from './open-file.js';
+import { FileStream, type OpenedFile, SharedFd, closeFd, fileStream, openInside, readWhole } from './open-file.js';
 
 /** Without a cache, files up to this size (bytes) are still read whole, so a coded variant carries `Content-Length`. */
 const READ_WHOLE_UNCACHED = 64 * 1024;
@@ -224,12 +224,21 @@ function isPlain(fields: Fields): boolean {
 /** A body streamed from a shared descriptor; the descriptor is let go once, whether the body is sent or dropped. */
 function descriptorBody(fd: SharedFd, length: number | undefined, open: (done: () => void) => Readable): StreamBody {
   let done = false;
+  let stream: Readable | null = null;
   const letGo = () => {
     if (done) return;
     done = true;
     fd.release();
   };
-  return { length, open: () => open(letGo), release: letGo };
+  return {
+    length,
+    open: () => (stream = open(letGo)),
+    release: letGo,
+    // Chunks of a plain file stream are read into again once the socket is done with them.
+    recycle: (chunk) => {
+      if (stream instanceof FileStream) stream.recycle(chunk);
+    },
+  };
 }
 
 /**

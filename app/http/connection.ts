@@ -531,7 +531,7 @@ export class Connection {
     }
     if (stream !== null) {
       this.queueText(head);
-      this.startStream(ex, stream, chunked, declared);
+      this.startStream(ex, stream, chunked, declared, isStreamBody(body) ? body.recycle?.bind(body) : undefined);
       return;
     }
     if (noContent || body === undefined || isStreamBody(body)) this.queueText(head);
@@ -551,8 +551,9 @@ export class Connection {
    * stream that would send more, or ends with fewer, cuts the connection
    * (as hyper and nginx do), since the framing the client relies on is
    * already wrong; no byte beyond the declared length is ever written.
+   * Each chunk the socket is done with goes back to `recycle`, if given.
    */
-  private startStream(ex: Exchange, stream: Readable, chunked: boolean, declared: number): void {
+  private startStream(ex: Exchange, stream: Readable, chunked: boolean, declared: number, recycle: ((chunk: Buffer) => void) | undefined): void {
     this.toOurs(Ours.Sending);
     this.streaming = stream;
     this.flush();
@@ -567,12 +568,13 @@ export class Connection {
           return;
         }
       }
+      const done = recycle === undefined ? undefined : () => recycle(chunk);
       const ok = chunked
         ? (this.socket.cork(),
           this.socket.write(chunkHeader(chunk.length), 'latin1'),
-          this.socket.write(chunk),
+          this.socket.write(chunk, done),
           this.socket.write('\r\n', 'latin1'))
-        : this.socket.write(chunk);
+        : this.socket.write(chunk, done);
       if (chunked) this.socket.uncork();
       this.progress();
       if (!ok) stream.pause();

@@ -22,6 +22,13 @@ export interface StreamBody {
    * body holding a resource (an open file) can let it go. Optional.
    */
   release?(): void;
+  /**
+   * Called with each chunk of {@link open}'s stream once the socket is done
+   * with it (its write callback), so a body may read into that memory again
+   * instead of allocating: a few buffers per download rather than garbage
+   * the collector must catch up with. Optional.
+   */
+  recycle?(chunk: Buffer): void;
 }
 
 /** Lets go of a body that will not be sent (see {@link StreamBody.release}). */
