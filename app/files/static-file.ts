@@ -176,7 +176,7 @@ function siblingFor(entry: FileEntry, coding: string): SiblingState | undefined 
 function validatorsFor(entry: FileEntry, coding: string, sibling: SiblingState | undefined): Validators {
   if (sibling !== undefined) return sibling.validators!;
   if (coding === 'identity') return entry.validators;
-  return { etag: codedTag(entry.validators.etag, coding), lastModified: entry.validators.lastModified };
+  return { ...entry.validators, etag: codedTag(entry.validators.etag, coding) };
 }
 
 function varies(entry: FileEntry): boolean {

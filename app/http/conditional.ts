@@ -12,6 +12,8 @@ export interface Validators {
   readonly etag: string;
   /** Last modification time in ms since the epoch, whole seconds (HTTP-date precision). */
   readonly lastModified: number;
+  /** The exact modification time in ms, when known: whether `lastModified` is strong is judged on it (RFC 9110 §8.8.2.2). */
+  readonly modifiedAtMs?: number;
 }
 
 /**
@@ -24,6 +26,7 @@ export function fileValidators(st: Pick<Stats, 'ino' | 'size' | 'mtimeMs'>): Val
   return {
     etag: `"${st.ino.toString(36)}-${st.size.toString(36)}-${mtimeUs.toString(36)}"`,
     lastModified: Math.floor(st.mtimeMs / 1000) * 1000,
+    modifiedAtMs: st.mtimeMs,
   };
 }
 

@@ -110,7 +110,9 @@ export function unsatisfiedRange(length: number): string {
  * Whether an `If-Range` value still describes the current representation,
  * so the `Range` may be honoured (RFC 9110 §13.1.5). An entity-tag must
  * match strongly; a date must equal `Last-Modified` exactly, and only
- * counts when that date is strong (at least a second before `now`, §8.8.2.2).
+ * counts when that date is strong: the exact modification time (when known)
+ * at least a second before `now` (§8.8.2.2), so two writes within one
+ * second never share a strong date.
  * @param now the current time in ms since the epoch.
  */
 export function ifRangeMatches(value: string, current: Validators, now = Date.now()): boolean {
@@ -118,7 +120,7 @@ export function ifRangeMatches(value: string, current: Validators, now = Date.no
   if (v.startsWith('"')) return v === current.etag && !current.etag.startsWith('W/');
   if (v.startsWith('W/')) return false; // a weak tag never matches (§13.1.5)
   const date = parseHttpDate(v);
-  return date !== undefined && date === current.lastModified && now - current.lastModified >= 1000;
+  return date !== undefined && date === current.lastModified && now - (current.modifiedAtMs ?? current.lastModified) >= 1000;
 }
 
 /**
