@@ -44,7 +44,7 @@ export function filesRoute(directory: string | undefined, options: FilesOptions 
     prefix: true,
     methods: {
       GET: servedDirectory({ directory, prefix: PREFIX, dotfiles, cache, listings }), // ap6 Return a file; HEAD too
-      ...uploadHandlers(directory, { dotfiles }), // qv8 Read request body; PUT, DELETE
+      ...uploadHandlers(directory, { dotfiles, prefix: PREFIX }), // qv8 Read request body; PUT, DELETE
     },
   };
 }

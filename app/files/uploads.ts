@@ -51,18 +51,28 @@ import { evaluatePreconditions, fileValidators, type Validators } from '../http/
 import { HttpError } from '../http/errors.js';
 import { decodePathSegments } from '../http/path.js';
 import type { Request } from '../http/request.js';
-import type { Response } from '../http/response.js';
+import { type Response, TEXT_PLAIN } from '../http/response.js';
 import type { RequestHandler } from '../http/router.js';
 import { isInside } from './open-file.js';
 import { withNameLock } from './upload-lock.js';
 
-const PREFIX = '/files/';
-const TEXT = { 'Content-Type': 'text/plain' } as const;
+
 
 /** Options of {@link uploadHandlers}. */
 export interface UploadOptions {
   /** Allow names with a segment starting with `.` (else they are 404, as for reads). */
   readonly dotfiles?: boolean;
+  /** The URL path the directory is served under, starting and ending with `/`; `/files/` when not given. */
+  readonly prefix?: string;
+}
+
+/** What a request's name is resolved against. */
+interface Place {
+  /** The served directory's real path. */
+  readonly root: () => string;
+  /** Its URL prefix, e.g. `/files/`. */
+  readonly prefix: string;
+  readonly dotfiles: boolean;
 }
 
 /** The handlers {@link uploadHandlers} returns, one per method. */
@@ -90,13 +100,16 @@ export interface UploadHandlers {
  *   resolved) is looked up once, on the first request that needs it.
  */
 export function uploadHandlers(directory: string, options: UploadOptions = {}): UploadHandlers {
-  const dotfiles = options.dotfiles === true;
   let real: string | undefined;
-  const root = () => (real ??= fs.realpathSync.native(directory));
+  const place: Place = {
+    root: () => (real ??= fs.realpathSync.native(directory)),
+    prefix: options.prefix ?? '/files/',
+    dotfiles: options.dotfiles === true,
+  };
   return {
-    POST: (req) => upload(root, dotfiles, req),
-    PUT: (req) => upload(root, dotfiles, req),
-    DELETE: (req) => remove(root, dotfiles, req),
+    POST: (req) => upload(place, req),
+    PUT: (req) => upload(place, req),
+    DELETE: (req) => remove(place, req),
   };
 }
 
@@ -131,21 +144,21 @@ function tempName(): string {
 }
 
 /** What a request names: its decoded segments, or the response refusing it. */
-function requestedSegments(req: Request, dotfiles: boolean): string[] | Response {
-  const encoded = req.path.slice(PREFIX.length);
+function requestedSegments(req: Request, { prefix, dotfiles }: Place): string[] | Response {
+  const encoded = req.path.slice(prefix.length);
   const segments = decodePathSegments(encoded); // throws 400 on a malformed encoding
   if (segments === null || segments.some((s) => (!dotfiles && s.startsWith('.')) || isPartialUpload(s))) {
-    return { status: 404, headers: TEXT, body: 'no such file\n' };
+    return { status: 404, headers: TEXT_PLAIN, body: 'no such file\n' };
   }
   if (segments.length === 0 || encoded.endsWith('/')) return notAFile();
   return segments;
 }
 
 function notAFile(): Response {
-  return { status: 405, headers: { Allow: 'GET, HEAD, OPTIONS', ...TEXT }, body: 'this is a folder, not a file\n' };
+  return { status: 405, headers: { Allow: 'GET, HEAD, OPTIONS', ...TEXT_PLAIN }, body: 'this is a folder, not a file\n' };
 }
 
-const NO_FOLDER: Response = { status: 404, headers: TEXT, body: 'no such folder\n' };
+const NO_FOLDER: Response = { status: 404, headers: TEXT_PLAIN, body: 'no such folder\n' };
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
@@ -348,15 +361,16 @@ interface Opened {
   readonly created: string[];
 }
 
-async function upload(root: () => string, dotfiles: boolean, req: Request): Promise<Response> {
-  const segments = requestedSegments(req, dotfiles);
+async function upload(place: Place, req: Request): Promise<Response> {
+  const root = place.root;
+  const segments = requestedSegments(req, place);
   if (!Array.isArray(segments)) return segments;
   // A partial representation sent as a whole one would be stored wrongly (RFC 9110 §14.4).
-  if (req.fields.has('content-range')) return { status: 400, headers: TEXT, body: 'Content-Range is not allowed in an upload\n' };
+  if (req.fields.has('content-range')) return { status: 400, headers: TEXT_PLAIN, body: 'Content-Range is not allowed in an upload\n' };
   const coding = req.fields.get('content-encoding');
   if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
     // Stored bytes are the representation as sent; say what we accept (RFC 9110 §15.5.16).
-    return { status: 415, headers: { 'Accept-Encoding': 'identity', ...TEXT }, body: 'content codings are not accepted in uploads\n' };
+    return { status: 415, headers: { 'Accept-Encoding': 'identity', ...TEXT_PLAIN }, body: 'content codings are not accepted in uploads\n' };
   }
 
   let p: Opened | Response;
@@ -526,10 +540,11 @@ function writeAll(fd: number, bufs: Buffer[], done: (err: Error | null) => void)
 
 // ---- DELETE ----------------------------------------------------------------------------
 
-async function remove(root: () => string, dotfiles: boolean, req: Request): Promise<Response> {
-  const segments = requestedSegments(req, dotfiles);
+async function remove(place: Place, req: Request): Promise<Response> {
+  const root = place.root;
+  const segments = requestedSegments(req, place);
   if (!Array.isArray(segments)) return segments;
-  const notFound: Response = { status: 404, headers: TEXT, body: 'no such file\n' };
+  const notFound: Response = { status: 404, headers: TEXT_PLAIN, body: 'no such file\n' };
   try {
     const r = root();
     const w = walk(r, segments.slice(0, -1));
