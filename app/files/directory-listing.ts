@@ -52,7 +52,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SUPPORTED_CODINGS, encode } from '../http/codecs.js';
 import { etagListMatches } from '../http/conditional.js';
-import { negotiateContentCoding } from '../http/content-coding.js';
+import { negotiateContentCoding, notAcceptableResponse } from '../http/content-coding.js';
 import type { Request } from '../http/request.js';
 import type { HeaderFields, Response } from '../http/response.js';
 
@@ -538,14 +538,7 @@ export class ListingCache {
   /** Answers a request for a listing page: see {@link listingResponse}. */
   async respond(req: Request, dir: string, urlPath: string, hasParent: boolean, policy: ListingPolicy): Promise<Response> {
     const coding = negotiateContentCoding(req.fields.get('accept-encoding'), SUPPORTED_CODINGS);
-    if (coding === null) {
-      return {
-        status: 406,
-        headers: { 'Content-Type': 'text/plain', Vary: 'Accept-Encoding' },
-        body: `no acceptable content-coding; available: ${[...SUPPORTED_CODINGS, 'identity'].join(', ')}\n`,
-        codingNegotiated: true,
-      };
-    }
+      if (coding === null) return notAcceptableResponse(SUPPORTED_CODINGS);
     const pageNumber = requestedPage(req.query);
     if (pageNumber === null) return { status: 404 };
     let page: PageRecord | null | undefined = null;

@@ -23,7 +23,7 @@ import { Readable, pipeline } from 'node:stream';
 import mime from 'mime-types';
 import { SUPPORTED_CODINGS, encode, encodeStream, isCompressible } from '../http/codecs.js';
 import { type Validators, evaluatePreconditions, fileValidators, formatHttpDate } from '../http/conditional.js';
-import { negotiateContentCoding } from '../http/content-coding.js';
+import { negotiateContentCoding, notAcceptableResponse } from '../http/content-coding.js';
 import type { Fields } from '../http/fields.js';
 import { contentRange, evaluateRange, ifRangeMatches, multipartByteranges, unsatisfiedRange } from '../http/range.js';
 import type { Request } from '../http/request.js';
@@ -283,14 +283,7 @@ function answer(req: Request, entry: FileEntry, cache: FileCache, fd: SharedFd |
   let coding: string | null = null;
   if (rangeField !== undefined) coding = negotiateContentCoding(acceptEncoding, []);
   if (coding === null) coding = negotiateContentCoding(acceptEncoding, available);
-  if (coding === null) {
-    return {
-      status: 406,
-      headers: { 'Content-Type': 'text/plain', Vary: 'Accept-Encoding' },
-      body: `no acceptable content-coding; available: ${[...available, 'identity'].join(', ')}\n`,
-      codingNegotiated: true,
-    };
-  }
+  if (coding === null) return notAcceptableResponse(available);
 
   const sibling = coding === 'identity' ? undefined : siblingFor(entry, coding);
   const validators = validatorsFor(entry, coding, sibling);

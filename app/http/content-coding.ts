@@ -3,6 +3,7 @@
  */
 
 import { splitList, trimOWS } from './grammar.js';
+import type { Response } from './response.js';
 
 /** One member of an `Accept-Encoding` list: a coding and its weight. */
 export interface CodingPreference {
@@ -83,4 +84,19 @@ export function negotiateContentCoding(acceptEncoding: string | undefined, suppo
   const identityOk = identityQ !== undefined ? identityQ > 0 : star === undefined || star > 0;
   if (best !== null && (identityQ === undefined || bestQ >= identityQ)) return best;
   return identityOk ? 'identity' : best;
+}
+
+/**
+ * The 406 answer when a client accepts none of the codings a handler can
+ * send, identity included (RFC 9110 §12.5.3, §15.5.7): it lists what is
+ * available, varies on `Accept-Encoding`, and is itself sent uncoded.
+ * @param available the content-codings the handler offers besides identity.
+ */
+export function notAcceptableResponse(available: readonly string[]): Response {
+  return {
+    status: 406,
+    headers: { 'Content-Type': 'text/plain', Vary: 'Accept-Encoding' },
+    body: `no acceptable content-coding; available: ${[...available, 'identity'].join(', ')}\n`,
+    codingNegotiated: true,
+  };
 }
