@@ -24,6 +24,8 @@ export interface CommandLine {
   /** Bytes the open-file cache may hold (0: no cache). */
   cacheSize: number;
   server: ServerOptions;
+  /** Milliseconds exchanges in flight get to finish after SIGINT/SIGTERM. */
+  shutdownTimeout: number;
 }
 
 function existingDirectory(name: string, value: unknown): string | undefined {
@@ -71,12 +73,13 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('headers-timeout', { type: 'number', default: d.headersTimeout, describe: 'Milliseconds to receive a header section (else 408)' })
     .option('keep-alive-timeout', { type: 'number', default: d.keepAliveTimeout, describe: 'Milliseconds an idle connection stays open' })
     .option('body-timeout', { type: 'number', default: d.bodyTimeout, describe: 'Longest pause in milliseconds while content is sent or received' })
+    .option('shutdown-timeout', { type: 'number', default: 30_000, describe: 'Milliseconds exchanges in flight get to finish after SIGINT/SIGTERM (a second signal cuts them at once)' })
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
     .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
     // Every option but the flag takes a value: `--port` alone is an error, not the default.
-    .requiresArg(['directory', 'root', 'port', 'host', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout'])
+    .requiresArg(['directory', 'root', 'port', 'host', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout'])
     .strict()
     .help()
     .alias('h', 'help')
@@ -104,5 +107,6 @@ export function parseCommandLine(argv: string[]): CommandLine {
       keepAliveTimeout: positiveInteger('keep-alive-timeout', args['keep-alive-timeout']),
       bodyTimeout: positiveInteger('body-timeout', args['body-timeout']),
     },
+    shutdownTimeout: positiveInteger('shutdown-timeout', args['shutdown-timeout'], 0),
   };
 }

@@ -16,6 +16,7 @@ import { ListingCache } from './files/directory-listing.js';
 import { FileCache } from './files/file-cache.js';
 import { staticSite } from './files/static-site.js';
 import { compression } from '../stages/compression.js';
+import { installShutdown } from './ops/shutdown.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
@@ -66,12 +67,7 @@ function main(): void {
     console.log(`Listening on http://localhost:${port} (bound to ${where}${families})${cli.directory ? `, files from ${cli.directory}` : ''}${cli.root ? `, site from ${cli.root}` : ''}`);
   });
   listen(cli.host);
-  const stop = () => {
-    void http.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 1000).unref();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  installShutdown(http, { timeoutMs: cli.shutdownTimeout });
 }
 
 main();

@@ -219,6 +219,8 @@ export class Connection {
   private finReceived = false;
   /** Closing: all our output is written and our FIN sent. */
   private finSent = false;
+  /** The server is shutting down: the exchange in progress is the last one ({@link drain}). */
+  private draining = false;
 
   // Output queue.
   private readonly out: Buffer[] = [];
@@ -382,7 +384,7 @@ export class Connection {
       head.framing === 'none' ? 0 : head.framing === 'content-length' ? head.contentLength : undefined,
       () => this.onBodyDemand(ex),
     );
-    const ex: Exchange = { req, body, close: !head.keepAlive, continueSent: false };
+    const ex: Exchange = { req, body, close: !head.keepAlive || this.draining, continueSent: false };
     req.body = body;
     this.current = ex;
     this.toTheirs(body.present ? Theirs.Body : Theirs.Done);
@@ -766,6 +768,36 @@ export class Connection {
     this.finSent = true;
     if (this.finReceived) this.destroy();
     else this.arm();
+  }
+
+  /**
+   * Graceful shutdown of this connection: an idle one closes now; the
+   * exchange in progress (or whose head is arriving) is finished and is
+   * the last, its response carrying `Connection: close` unless its head is
+   * already out (RFC 9112 §9.6). Requests pipelined behind it are not answered.
+   */
+  drain(): void {
+    if (this.draining || this.closing) return;
+    this.draining = true;
+    try {
+      const ex = this.current;
+      if (ex !== null) ex.close = true; // read by respond() for the head, and by finish()
+      else if (this.theirs === Theirs.Idle && this.parser.idle) this.closeGracefully();
+      // else a head is arriving: start() marks its exchange as the last
+    } catch (e) {
+      this.crash(e);
+    }
+  }
+
+  /** The request being answered right now, or `null` between exchanges: what a shutdown waits for. */
+  get inFlight(): Request | null {
+    return this.current?.req ?? null;
+  }
+
+  /** The peer's address and port, as `address:port` (`[v6]:port` for IPv6). */
+  get peer(): string {
+    const a = this.socket.remoteAddress ?? '?';
+    return a.includes(':') ? `[${a}]:${this.socket.remotePort}` : `${a}:${this.socket.remotePort}`;
   }
 
   /** Closes the socket now, abandoning whatever is in flight. */
