@@ -8,6 +8,7 @@ import path from 'node:path';
 import yargs from 'yargs';
 import { DEFAULT_CACHE_SIZE } from './files/file-cache.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './http/server.js';
+import { LOG_FORMATS, type LogFormat } from './ops/access-log.js';
 
 /** Everything the command line decides. */
 export interface CommandLine {
@@ -26,6 +27,8 @@ export interface CommandLine {
   server: ServerOptions;
   /** Milliseconds exchanges in flight get to finish after SIGINT/SIGTERM. */
   shutdownTimeout: number;
+  /** Access log: a file, `-`/empty for stdout, `undefined` for none; its format; `quiet` silences the terminal's lines. */
+  log: { accessLog: string | undefined; logFormat: LogFormat; quiet: boolean };
 }
 
 function existingDirectory(name: string, value: unknown): string | undefined {
@@ -74,12 +77,15 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('keep-alive-timeout', { type: 'number', default: d.keepAliveTimeout, describe: 'Milliseconds an idle connection stays open' })
     .option('body-timeout', { type: 'number', default: d.bodyTimeout, describe: 'Longest pause in milliseconds while content is sent or received' })
     .option('shutdown-timeout', { type: 'number', default: 30_000, describe: 'Milliseconds exchanges in flight get to finish after SIGINT/SIGTERM (a second signal cuts them at once)' })
+    .option('access-log', { type: 'string', describe: 'Log one line per exchange to FILE (stdout without FILE or with -); SIGHUP reopens it' })
+    .option('log-format', { choices: LOG_FORMATS, default: 'combined' as LogFormat, describe: 'Access log format' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'No per-request line on a terminal (without --access-log)' })
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
     .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
     // Every option but the flag takes a value: `--port` alone is an error, not the default.
-    .requiresArg(['directory', 'root', 'port', 'host', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout'])
+    .requiresArg(['directory', 'root', 'port', 'host', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout', 'log-format'])
     .strict()
     .help()
     .alias('h', 'help')
@@ -108,5 +114,6 @@ export function parseCommandLine(argv: string[]): CommandLine {
       bodyTimeout: positiveInteger('body-timeout', args['body-timeout']),
     },
     shutdownTimeout: positiveInteger('shutdown-timeout', args['shutdown-timeout'], 0),
+    log: { accessLog: args['access-log'], logFormat: args['log-format'], quiet: args.quiet },
   };
 }

@@ -17,6 +17,7 @@ import { FileCache } from './files/file-cache.js';
 import { staticSite } from './files/static-site.js';
 import { compression } from '../stages/compression.js';
 import { installShutdown } from './ops/shutdown.js';
+import { accessLogFromOptions } from './ops/access-log.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
@@ -43,7 +44,14 @@ function main(): void {
     console.error(`error: ${(e as Error).message} (see --help)`);
     process.exit(2);
   }
-  const http = createHttpServer(buildHandler(cli), cli.server);
+  let log: ReturnType<typeof accessLogFromOptions>;
+  try {
+    log = accessLogFromOptions(cli.log);
+  } catch (e) {
+    console.error(`error: --access-log: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  const http = createHttpServer(buildHandler(cli), cli.server, undefined, log?.record);
   const listen = (host: string) => http.server.listen({ port: cli.port, host, ipv6Only: false });
   http.server.on('error', (err: NodeJS.ErrnoException) => {
     if (http.server.listening) {
@@ -67,7 +75,8 @@ function main(): void {
     console.log(`Listening on http://localhost:${port} (bound to ${where}${families})${cli.directory ? `, files from ${cli.directory}` : ''}${cli.root ? `, site from ${cli.root}` : ''}`);
   });
   listen(cli.host);
-  installShutdown(http, { timeoutMs: cli.shutdownTimeout });
+  const shutdown = installShutdown(http, { timeoutMs: cli.shutdownTimeout });
+  if (log !== undefined) shutdown.beforeExit(log.flush);
 }
 
 main();

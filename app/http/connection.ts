@@ -24,7 +24,7 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { HttpError, isHttpError } from './errors.js';
-import { type ParserLimits, RequestParser } from './parser.js';
+import { type ParserLimits, type RequestHead, RequestParser } from './parser.js';
 import { type Request, RequestBody } from './request.js';
 import {
   type Handler,
@@ -55,6 +55,37 @@ export interface ConnectionOptions extends ParserLimits, Timeouts {}
 
 /** Called with every handler failure that became a 500, for logging. */
 export type ErrorReporter = (err: unknown, req: Request | null) => void;
+
+/** The two ends of a connection, as the socket reports them. */
+export interface ConnectionEnds {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
+/**
+ * One exchange as the engine saw it, reported once its response is handed
+ * to the socket (or cut short): what an access log needs, in no format.
+ */
+export interface ExchangeRecord {
+  /** The request head; `null` when the engine answered before one was complete (400, 408, 414, 431). */
+  readonly request: RequestHead | null;
+  /** The status sent. */
+  readonly status: number;
+  /** Bytes written for this exchange: any `100 Continue`, the head and the content with its chunk framing. */
+  readonly bytesSent: number;
+  /** When its head was complete (or the engine's error arose), ms since the epoch. */
+  readonly startTime: number;
+  /** Milliseconds from then to the last byte handed to the socket (fractional). */
+  readonly durationMs: number;
+  /** The connection was closed before the whole response was written. */
+  readonly aborted: boolean;
+  readonly connection: ConnectionEnds;
+}
+
+/** Receives every {@link ExchangeRecord}; must not throw. */
+export type ExchangeReporter = (record: ExchangeRecord) => void;
 
 // ---- the state machine -------------------------------------------------------
 //
@@ -200,6 +231,13 @@ interface Exchange {
   /** Close the connection after this exchange. */
   close: boolean;
   continueSent: boolean;
+  /** The status answered; 0 until then. */
+  status: number;
+  /** The connection's bytes written when it started. */
+  readonly startOut: number;
+  /** Start, ms since the epoch, and on the monotonic clock (only when exchanges are reported). */
+  readonly startTime: number;
+  readonly startMono: number;
 }
 
 /**
@@ -227,6 +265,9 @@ export class Connection {
   /** Latin1 text queued after the last Buffer in {@link out}: heads and ASCII bodies, written without a Buffer copy. */
   private outText = '';
   private outBytes = 0;
+  /** Bytes ever written (queued or streamed) on this connection: per-exchange counts are differences. */
+  private totalOut = 0;
+  private ends: ConnectionEnds | null = null;
 
   // Flow control, apart from the states.
   /** The socket's buffer is full: stop taking requests until 'drain'. */
@@ -248,6 +289,7 @@ export class Connection {
     private readonly options: ConnectionOptions,
     private readonly reportError: ErrorReporter,
     private readonly onClose: (c: Connection) => void,
+    private readonly onExchange?: ExchangeReporter,
   ) {
     this.parser = new RequestParser(options);
     socket.setNoDelay(true);
@@ -384,7 +426,17 @@ export class Connection {
       head.framing === 'none' ? 0 : head.framing === 'content-length' ? head.contentLength : undefined,
       () => this.onBodyDemand(ex),
     );
-    const ex: Exchange = { req, body, close: !head.keepAlive || this.draining, continueSent: false };
+    const report = this.onExchange !== undefined;
+    const ex: Exchange = {
+      req,
+      body,
+      close: !head.keepAlive || this.draining,
+      continueSent: false,
+      status: 0,
+      startOut: this.totalOut,
+      startTime: report ? Date.now() : 0,
+      startMono: report ? performance.now() : 0,
+    };
     req.body = body;
     this.current = ex;
     this.toTheirs(body.present ? Theirs.Body : Theirs.Done);
@@ -456,12 +508,14 @@ export class Connection {
     }
     this.out.push(bytes);
     this.outBytes += bytes.length;
+    this.totalOut += bytes.length;
   }
 
   /** Queues text whose bytes are its latin1 encoding (one byte per char). */
   private queueText(text: string): void {
     this.outText += text;
     this.outBytes += text.length;
+    this.totalOut += text.length;
   }
 
   /**
@@ -491,6 +545,7 @@ export class Connection {
     this.bodyBlocked = false;
     // Their input has ended and nothing else is pending: this is the last response.
     if (this.finReceived && this.parser.buffered === 0) ex.close = true;
+    ex.status = res.status;
     const minor0 = req.minorVersion === 0;
     const noContent = req.method === 'HEAD' || statusHasNoContent(res.status);
     const body = res.body;
@@ -527,6 +582,7 @@ export class Connection {
       // yet, so the framing is intact and the connection may persist.
       if (stream === null) releaseBody(body);
       this.reportError(e, req);
+      ex.status = 500;
       this.queueText(serializeHead(500, undefined, { kind: 'length', length: 0 }, ex.close, !ex.close && minor0));
       this.sent(ex);
       return;
@@ -569,6 +625,7 @@ export class Connection {
           return;
         }
       }
+      this.totalOut += chunked ? chunk.length + chunkHeader(chunk.length).length + 2 : chunk.length;
       const ok = chunked
         ? (this.socket.cork(),
           this.socket.write(chunkHeader(chunk.length), 'latin1'),
@@ -607,6 +664,7 @@ export class Connection {
   /** The response is handed over; finish the exchange if its content is in too. */
   private sent(ex: Exchange): void {
     this.toOurs(Ours.Sent);
+    if (this.onExchange !== undefined) this.report(ex.req, ex.status, ex.startOut, ex.startTime, ex.startMono, false);
     if (this.theirs !== Theirs.Body || ex.close) this.finish();
     // else keep reading (and discarding) the content
   }
@@ -727,7 +785,13 @@ export class Connection {
     }
     const res = errorResponse(err);
     const head = serializeHead(res.status, res.headers, { kind: 'length', length: bodyLength(res.body as string) }, true, false);
+    const startOut = this.totalOut;
     this.queue(joinHeadAndBody(head, res.body as string));
+    if (this.onExchange !== undefined) {
+      const ex = this.current;
+      if (ex !== null) this.report(ex.req, res.status, ex.startOut, ex.startTime, ex.startMono, false);
+      else this.report(null, res.status, startOut, Date.now(), performance.now(), false);
+    }
     this.closeGracefully();
   }
 
@@ -789,6 +853,19 @@ export class Connection {
     }
   }
 
+  /** Hands one exchange to {@link onExchange}; a failing reporter never disturbs the connection. */
+  private report(request: RequestHead | null, status: number, startOut: number, startTime: number, startMono: number, aborted: boolean): void {
+    if (this.ends === null) {
+      const s = this.socket;
+      this.ends = { localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0 };
+    }
+    try {
+      this.onExchange!({ request, status, bytesSent: this.totalOut - startOut, startTime, durationMs: performance.now() - startMono, aborted, connection: this.ends });
+    } catch (e) {
+      this.reportError(e, null);
+    }
+  }
+
   /** The request being answered right now, or `null` between exchanges: what a shutdown waits for. */
   get inFlight(): Request | null {
     return this.current?.req ?? null;
@@ -803,6 +880,11 @@ export class Connection {
   /** Closes the socket now, abandoning whatever is in flight. */
   destroy(): void {
     if (this.destroyed) return;
+    // A response cut while streaming is still reported, with the bytes that went out.
+    const ex = this.current;
+    if (this.onExchange !== undefined && ex !== null && this.ours === Ours.Sending) {
+      this.report(ex.req, ex.status, ex.startOut, ex.startTime, ex.startMono, true);
+    }
     this.ours = Ours.Closed; // from any state
     this.current?.body.abort(new Error('connection closed'));
     this.current = null;
