@@ -21,7 +21,8 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 /** The client of an exchange: the peer, or what a trusted proxy said it forwards for. */
 export interface Client {
   readonly address: string;
-  readonly port: number;
+  /** `null` when a proxy did not say. */
+  readonly port: number | null;
 }
 
 /** Finds the client of an exchange (see `trust-proxy.ts`); the default is the peer. */
@@ -123,7 +124,7 @@ export function formatExchange(format: LogFormat, rec: ExchangeRecord, client: C
     case 'csv': {
       const c = rec.connection;
       return (
-        `${new Date(rec.startTime).toISOString()},${csvField(c.localAddress)},${c.localPort},${csvField(client.address)},${client.port},` +
+        `${new Date(rec.startTime).toISOString()},${csvField(c.localAddress)},${c.localPort},${csvField(client.address)},${client.port ?? ''},` +
         `${req === null ? '' : csvField(req.method)},${req === null ? '' : csvField(req.target)},${version(rec) ?? ''},` +
         `${rec.status},${rec.bytesSent},${rec.durationMs.toFixed(3)},${csvField(req?.fields.get('user-agent') ?? '')}\n`
       );
@@ -151,12 +152,28 @@ export interface AccessLogOptions {
   client?: ClientResolver;
 }
 
+/** Lines gathered before they are handed to sonic-boom, in chars (ASCII: bytes). */
+const BATCH = 4096;
+
 /**
- * An open access log. Lines are buffered (up to 4 KiB, or 250 ms) and
- * written asynchronously by sonic-boom.
+ * An open access log. Lines are gathered into one string per turn of the
+ * event loop (or per {@link BATCH}), then buffered (up to 4 KiB, or 250 ms)
+ * and written asynchronously by sonic-boom. Gathering first matters: each
+ * sonic-boom write measures the string it appends to, so a write per line
+ * costs in proportion to what is already buffered (measured: 12 µs of
+ * server CPU per request on /echo, against 20 µs for the request itself).
  */
 export class AccessLog {
   private readonly out: SonicBoom;
+  private pending = '';
+  private scheduled = false;
+  private readonly push = () => {
+    this.scheduled = false;
+    if (this.pending === '') return;
+    const lines = this.pending;
+    this.pending = '';
+    this.out.write(lines);
+  };
   private readonly file: string | null;
   private readonly client: ClientResolver;
   /** Receives each exchange: pass it to `createHttpServer`. */
@@ -174,7 +191,12 @@ export class AccessLog {
     const format = options.format;
     const client = (this.client = options.client ?? peerClient);
     this.record = (rec) => {
-      this.out.write(formatExchange(format, rec, client(rec)));
+      this.pending += formatExchange(format, rec, client(rec));
+      if (this.pending.length >= BATCH) this.push();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.push);
+      }
     };
   }
 
@@ -184,6 +206,7 @@ export class AccessLog {
    */
   reopen(): void {
     if (this.file === null) return;
+    this.push(); // lines of before the signal go to the old file
     this.out.reopen();
     if (this.options.format === 'csv') {
       let size = 0;
@@ -199,6 +222,7 @@ export class AccessLog {
   /** Writes out what is buffered; resolves when it is written. */
   flush(): Promise<void> {
     return new Promise((resolve) => {
+      this.push();
       try {
         this.out.flushSync();
       } catch {
