@@ -30,6 +30,8 @@ export interface CommandLine {
   shutdownTimeout: number;
   /** Access log: a file, `-`/empty for stdout, `undefined` for none; its format; `quiet` silences the terminal's lines. */
   log: { accessLog: string | undefined; logFormat: LogFormat; quiet: boolean; client: ClientResolver | undefined };
+  /** `--trace FILE`: where request and response heads are written; `undefined` for none. */
+  trace: string | undefined;
 }
 
 function existingDirectory(name: string, value: unknown): string | undefined {
@@ -82,13 +84,14 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('access-log', { type: 'string', describe: 'Log one line per exchange to FILE (stdout without FILE or with -); SIGHUP reopens it' })
     .option('log-format', { choices: LOG_FORMATS, default: 'combined' as LogFormat, describe: 'Access log format' })
     .option('trust-proxy', { type: 'string', describe: 'Addresses or subnets (ADDR[/BITS],...) of proxies whose Forwarded or X-Forwarded-For names the client in logs' })
+    .option('trace', { type: 'string', describe: 'Write every request and response head, exactly as on the wire, with its connection, to FILE' })
     .option('quiet', { type: 'boolean', default: false, describe: 'No per-request line on a terminal (without --access-log)' })
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
     .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
     // Every option but the flag takes a value: `--port` alone is an error, not the default.
-    .requiresArg(['directory', 'root', 'port', 'host', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout', 'log-format', 'trust-proxy'])
+    .requiresArg(['directory', 'root', 'port', 'host', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout', 'log-format', 'trust-proxy', 'trace'])
     .strict()
     .help()
     .alias('h', 'help')
@@ -124,5 +127,6 @@ export function parseCommandLine(argv: string[]): CommandLine {
       quiet: args.quiet,
       client: args['trust-proxy'] === undefined ? undefined : trustProxy(parseTrustList(args['trust-proxy'])),
     },
+    trace: args.trace,
   };
 }

@@ -18,6 +18,7 @@ import { staticSite } from './files/static-site.js';
 import { compression } from '../stages/compression.js';
 import { installShutdown } from './ops/shutdown.js';
 import { accessLogFromOptions } from './ops/access-log.js';
+import { openTrace } from './ops/trace.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
@@ -45,13 +46,15 @@ function main(): void {
     process.exit(2);
   }
   let log: ReturnType<typeof accessLogFromOptions>;
+  let trace: ReturnType<typeof openTrace> | undefined;
   try {
     log = accessLogFromOptions(cli.log);
+    trace = cli.trace === undefined ? undefined : openTrace(cli.trace);
   } catch (e) {
-    console.error(`error: --access-log: ${(e as Error).message}`);
+    console.error(`error: ${(e as Error).message}`);
     process.exit(1);
   }
-  const http = createHttpServer(buildHandler(cli), cli.server, undefined, log?.record);
+  const http = createHttpServer(buildHandler(cli), cli.server, undefined, log?.record, trace?.tracer);
   const listen = (host: string) => http.server.listen({ port: cli.port, host, ipv6Only: false });
   http.server.on('error', (err: NodeJS.ErrnoException) => {
     if (http.server.listening) {
@@ -77,6 +80,7 @@ function main(): void {
   listen(cli.host);
   const shutdown = installShutdown(http, { timeoutMs: cli.shutdownTimeout });
   if (log !== undefined) shutdown.beforeExit(log.flush);
+  if (trace !== undefined) shutdown.beforeExit(trace.flush);
 }
 
 main();

@@ -107,6 +107,30 @@ export interface ExchangeRecord {
 /** Receives every {@link ExchangeRecord}; must not throw. */
 export type ExchangeReporter = (record: ExchangeRecord) => void;
 
+/** A head as it crossed the wire, for `--trace`. */
+export interface TraceRecord {
+  /** Numbers the server's connections from 1, in the order they were accepted. */
+  readonly connectionId: number;
+  readonly connection: ConnectionEnds;
+  /**
+   * `request`: a request head, bytes as received (empty lines before it included);
+   * `response`: a response head (or `100 Continue`) as written;
+   * `unparsed`: what was received of a request the parser rejected (at most {@link MAX_UNPARSED_TRACE} bytes).
+   */
+  readonly kind: 'request' | 'response' | 'unparsed';
+  /** The bytes: a Buffer, or a string of latin1 chars (one per byte). */
+  readonly head: Buffer | string;
+  /** ms since the epoch. */
+  readonly time: number;
+}
+
+/** Receives every {@link TraceRecord}; must not throw. */
+export type TraceReporter = (record: TraceRecord) => void;
+
+/** Bytes of a rejected request kept in a trace. */
+const MAX_UNPARSED_TRACE = 16 * 1024;
+let nextConnectionId = 1;
+
 // ---- the state machine -------------------------------------------------------
 //
 // The connection's state is two small machines, one per side, the way h11
@@ -289,6 +313,14 @@ export class Connection {
   private totalOut = 0;
   private ends: ConnectionEnds | null = null;
 
+  // Tracing (only with a tracer): input chunks not yet traced or skipped, from stream offset `inBase`.
+  private connectionId = 0;
+  private inChunks: Buffer[] = [];
+  private inBase = 0;
+  private received = 0;
+  /** Stream offset where the next request head starts: the end of the last parser event. */
+  private traceFrom = 0;
+
   // Flow control, apart from the states.
   /** The socket's buffer is full: stop taking requests until 'drain'. */
   private writeBlocked = false;
@@ -310,7 +342,9 @@ export class Connection {
     private readonly reportError: ErrorReporter,
     private readonly onClose: (c: Connection) => void,
     private readonly onExchange?: ExchangeReporter,
+    private readonly tracer?: TraceReporter,
   ) {
+    if (tracer !== undefined) this.connectionId = nextConnectionId++;
     this.parser = new RequestParser(options);
     socket.setNoDelay(true);
     this.setDeadline(Wait.Idle);
@@ -346,6 +380,10 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return; // discarding until the peer closes
+    if (this.tracer !== undefined) {
+      this.inChunks.push(chunk);
+      this.received += chunk.length;
+    }
     this.parser.push(chunk);
     this.run();
   }
@@ -393,6 +431,7 @@ export class Connection {
       try {
         ev = this.parser.next();
       } catch (e) {
+        if (this.tracer !== undefined) this.traceInput('unparsed');
         this.toTheirs(Theirs.Error);
         this.failProtocol(e as HttpError);
         return;
@@ -402,6 +441,7 @@ export class Connection {
         else if (this.theirs === Theirs.Idle && !this.parser.idle) this.toTheirs(Theirs.Head);
         return;
       }
+      if (this.tracer !== undefined) this.traceInput(ev.type === 'head' ? 'request' : null);
       switch (ev.type) {
         case 'head':
           this.start(ev.head as Request);
@@ -420,6 +460,44 @@ export class Connection {
         }
       }
     }
+  }
+
+  /**
+   * Tracing: the input consumed since the last parser event is a request
+   * head (`request`), the start of a rejected one (`unparsed`, everything
+   * received), or content (`null`: skipped). Chunks before the new start are let go.
+   */
+  private traceInput(kind: 'request' | 'unparsed' | null): void {
+    const to = kind === 'unparsed' ? Math.min(this.received, this.traceFrom + MAX_UNPARSED_TRACE) : this.received - this.parser.buffered;
+    if (kind !== null) {
+      const parts: Buffer[] = [];
+      let offset = this.inBase;
+      for (const c of this.inChunks) {
+        const start = Math.max(this.traceFrom, offset);
+        const end = Math.min(to, offset + c.length);
+        if (end > start) parts.push(c.subarray(start - offset, end - offset));
+        offset += c.length;
+      }
+      this.traceOut(kind, Buffer.concat(parts));
+    }
+    this.traceFrom = to;
+    while (this.inChunks.length > 0 && this.inBase + this.inChunks[0]!.length <= to) this.inBase += this.inChunks.shift()!.length;
+  }
+
+  private traceOut(kind: TraceRecord['kind'], head: Buffer | string): void {
+    try {
+      this.tracer!({ connectionId: this.connectionId, connection: this.endsNow(), kind, head, time: Date.now() });
+    } catch (e) {
+      this.reportError(e, null);
+    }
+  }
+
+  private endsNow(): ConnectionEnds {
+    if (this.ends === null) {
+      const s = this.socket;
+      this.ends = { localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0 };
+    }
+    return this.ends;
   }
 
   /** Their FIN is reached: every complete message before it is consumed. */
@@ -503,6 +581,7 @@ export class Connection {
     if (ex.req.expectContinue && !ex.continueSent && this.ours === Ours.Handling && ex.body.received === 0 && !ex.body.complete) {
       ex.continueSent = true;
       this.queue(CONTINUE);
+      if (this.tracer !== undefined) this.traceOut('response', CONTINUE);
     }
     this.bodyBlocked = false;
     this.run();
@@ -604,11 +683,14 @@ export class Connection {
       this.reportError(e, req);
       ex.status = 500;
       const bare = serializeHead(500, undefined, { kind: 'length', length: 0 }, ex.close, !ex.close && minor0);
-      this.queueText(this.options.sendDate === true ? withDate(bare, clock()) : bare);
+      const sentHead = this.options.sendDate === true ? withDate(bare, clock()) : bare;
+      this.queueText(sentHead);
+      if (this.tracer !== undefined) this.traceOut('response', sentHead);
       this.sent(ex);
       return;
     }
     if (this.options.sendDate === true) head = withDate(head, clock());
+    if (this.tracer !== undefined) this.traceOut('response', head);
     if (stream !== null) {
       this.queueText(head);
       this.startStream(ex, stream, chunked, declared);
@@ -808,6 +890,7 @@ export class Connection {
     const res = errorResponse(err);
     let head = serializeHead(res.status, res.headers, { kind: 'length', length: bodyLength(res.body as string) }, true, false);
     if (this.options.sendDate === true) head = withDate(head, clock());
+    if (this.tracer !== undefined) this.traceOut('response', head);
     const startOut = this.totalOut;
     this.queue(joinHeadAndBody(head, res.body as string));
     if (this.onExchange !== undefined) {
@@ -878,12 +961,8 @@ export class Connection {
 
   /** Hands one exchange to {@link onExchange}; a failing reporter never disturbs the connection. */
   private report(request: RequestHead | null, status: number, startOut: number, startTime: number, startMono: number, aborted: boolean): void {
-    if (this.ends === null) {
-      const s = this.socket;
-      this.ends = { localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0 };
-    }
     try {
-      this.onExchange!({ request, status, bytesSent: this.totalOut - startOut, startTime, durationMs: performance.now() - startMono, aborted, connection: this.ends });
+      this.onExchange!({ request, status, bytesSent: this.totalOut - startOut, startTime, durationMs: performance.now() - startMono, aborted, connection: this.endsNow() });
     } catch (e) {
       this.reportError(e, null);
     }

@@ -5,7 +5,7 @@
  */
 
 import net from 'node:net';
-import { Connection, type ConnectionOptions, type ErrorReporter, type ExchangeReporter } from './connection.js';
+import { Connection, type ConnectionOptions, type ErrorReporter, type ExchangeReporter, type TraceReporter } from './connection.js';
 import { DEFAULT_LIMITS } from './parser.js';
 import type { Request } from './request.js';
 import type { Handler } from './response.js';
@@ -49,12 +49,14 @@ export interface HttpServer {
  * @param reportError receives handler failures that became 500s.
  * @param onExchange receives every exchange once answered, engine errors
  *   included (see {@link ExchangeReporter}); none is recorded without it.
+ * @param tracer receives every request and response head as it crossed the wire (`--trace`).
  */
 export function createHttpServer(
   handler: Handler<Request>,
   options: Partial<ServerOptions> = {},
   reportError: ErrorReporter = (err) => console.error('handler failed:', err),
   onExchange?: ExchangeReporter,
+  tracer?: TraceReporter,
 ): HttpServer {
   const opts: ServerOptions = { ...DEFAULT_OPTIONS, ...options };
   const connections = new Set<Connection>();
@@ -91,7 +93,7 @@ export function createHttpServer(
     // so a peer's FIN would end our side before an asynchronous handler
     // answers (oven-sh/bun#31148 review); set it on the socket itself.
     socket.allowHalfOpen = true;
-    const conn = new Connection(socket, tracked, opts, reportError, closed, onExchange);
+    const conn = new Connection(socket, tracked, opts, reportError, closed, onExchange, tracer);
     connections.add(conn);
     if (draining) conn.drain(); // accepted just before the listener closed
   });

@@ -155,10 +155,13 @@ export interface AccessLogOptions {
 /** Lines gathered before they are handed to sonic-boom, in chars (ASCII: bytes). */
 const BATCH = 4096;
 
+/** How often gathered lines are handed over when fewer than {@link BATCH} wait, in ms. */
+const GATHER_MS = 100;
+
 /**
- * An open access log. Lines are gathered into one string per turn of the
- * event loop (or per {@link BATCH}), then buffered (up to 4 KiB, or 250 ms)
- * and written asynchronously by sonic-boom. Gathering first matters: each
+ * An open access log. Lines are gathered into one string of {@link BATCH}
+ * chars (or for at most {@link GATHER_MS}), then handed to sonic-boom,
+ * which writes them asynchronously. Gathering first matters: each
  * sonic-boom write measures the string it appends to, so a write per line
  * costs in proportion to what is already buffered (measured: 12 µs of
  * server CPU per request on /echo, against 20 µs for the request itself).
@@ -166,9 +169,7 @@ const BATCH = 4096;
 export class AccessLog {
   private readonly out: SonicBoom;
   private pending = '';
-  private scheduled = false;
   private readonly push = () => {
-    this.scheduled = false;
     if (this.pending === '') return;
     const lines = this.pending;
     this.pending = '';
@@ -185,7 +186,7 @@ export class AccessLog {
     this.file = toStdout ? null : options.destination;
     if (this.file !== null) fs.closeSync(fs.openSync(this.file, 'a')); // fail now, with the reason, not later
     const header = options.format === 'csv' && (this.file === null || fs.statSync(this.file).size === 0);
-    this.out = new SonicBoom({ dest: this.file ?? 1, append: true, minLength: 4096, periodicFlush: 250 });
+    this.out = new SonicBoom({ dest: this.file ?? 1, append: true });
     this.out.on('error', (err: Error) => process.stderr.write(`warning: access log: ${err.message}\n`));
     if (header) this.out.write(CSV_HEADER);
     const format = options.format;
@@ -193,11 +194,8 @@ export class AccessLog {
     this.record = (rec) => {
       this.pending += formatExchange(format, rec, client(rec));
       if (this.pending.length >= BATCH) this.push();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.push);
-      }
     };
+    setInterval(this.push, GATHER_MS).unref();
   }
 
   /**
