@@ -3,11 +3,11 @@
 // (Debian's goaccess) reading a combined log with no invalid line, stdout
 // as destination, SIGHUP reopening the file, and silence by default when
 // stdout is not a terminal.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { type RunningServer, startServer } from '../helpers/server';
+import { type RunningServer, serverCommand, startServer } from '../helpers/server';
 import { RawClient } from '../helpers/wire';
 import { removeScratch, scratch, waitFor } from '../uploads/helpers';
 
@@ -135,5 +135,35 @@ describe('access log', () => {
     await exchange(s.port, 'BAD\r\n\r\n');
     await new Promise((r) => setTimeout(r, 400));
     expect(s.output().trim().split('\n')).toEqual([expect.stringMatching(/^Listening on /)]);
+  });
+
+  /** Runs the server with stdout on a terminal (util-linux `script` gives it a pty); returns what the terminal showed. */
+  async function onTerminal(args: string[], requests: string[]): Promise<string> {
+    const [cmd, argv] = serverCommand('node', ['--host', '127.0.0.1', '--port', '0', ...args]);
+    const line = ['exec', cmd, ...argv].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await waitFor(() => /Listening on http:\/\/localhost:\d+/.test(out), 'the server on a terminal', 10_000);
+      const port = Number(/localhost:(\d+)/.exec(out)![1]);
+      for (const r of requests) await exchange(port, r);
+      await new Promise((r) => setTimeout(r, 300));
+      return out;
+    } finally {
+      child.kill('SIGTERM'); // the pty closes: the server gets SIGHUP
+      await exited;
+    }
+  }
+
+  test('at a terminal, a short line per request, its status coloured by class; --quiet silences it', async () => {
+    const reqs = ['GET /echo/hi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 'GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 'BAD\r\n\r\n'];
+    const shown = await onTerminal([], reqs);
+    expect(shown).toMatch(/\d\d:\d\d:\d\d GET \/echo\/hi \x1b\[32m200\x1b\[0m \d+\.\d ms\r\n/);
+    expect(shown).toMatch(/\d\d:\d\d:\d\d GET \/nope \x1b\[33m404\x1b\[0m \d+\.\d ms\r\n/);
+    expect(shown).toMatch(/\d\d:\d\d:\d\d - - \x1b\[33m400\x1b\[0m /);
+    const quiet = await onTerminal(['--quiet'], reqs);
+    expect(quiet.trim().split('\n')).toEqual([expect.stringMatching(/^Listening on /)]);
   });
 });
