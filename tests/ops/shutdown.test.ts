@@ -75,7 +75,8 @@ describe('graceful shutdown', () => {
   afterAll(() => removeScratch(dir));
 
   test('the first SIGTERM closes idle connections, refuses new ones, and lets a download and an upload finish', async () => {
-    server = await startServer(['--directory', dir]);
+    const log = path.join(dir, 'access.log');
+    server = await startServer(['--directory', dir, '--access-log', log]);
     const s = server;
     const idle = await RawClient.connect(s.port);
     idle.send('GET /echo/hi HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -113,6 +114,10 @@ describe('graceful shutdown', () => {
     expect(out).toContain('GET /files/big.bin from 127.0.0.1:');
     expect(out).toContain('press Ctrl+C again');
     expect(partials(dir)).toEqual([]);
+    // The access log is written out before the exit, the download's line last.
+    const lines = readFileSync(log, 'latin1').trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toContain(`"GET /files/big.bin HTTP/1.1" 200 ${big.length + head.length + 4} `);
   });
 
   test('a second signal cuts everything within a second; the cut upload leaves no file and no temporary file', async () => {
