@@ -9,6 +9,8 @@ import path from 'node:path';
 import yargs from 'yargs';
 import { DEFAULT_CACHE_SIZE } from './files/file-cache.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './http/server.js';
+import { type ClientResolver, LOG_FORMATS, type LogFormat } from './ops/access-log.js';
+import { parseTrustList, trustProxy } from './ops/trust-proxy.js';
 
 /** Everything the command line decides. */
 export interface CommandLine {
@@ -27,6 +29,12 @@ export interface CommandLine {
   /** Processes serving the port (`--workers`; `auto` is one per CPU); 1 means this process alone. */
   workers: number;
   server: ServerOptions;
+  /** Milliseconds exchanges in flight get to finish after SIGINT/SIGTERM. */
+  shutdownTimeout: number;
+  /** Access log: a file, `-`/empty for stdout, `undefined` for none; its format; `quiet` silences the terminal's lines. */
+  log: { accessLog: string | undefined; logFormat: LogFormat; quiet: boolean; client: ClientResolver | undefined };
+  /** `--trace FILE`: where request and response heads are written; `undefined` for none. */
+  trace: string | undefined;
 }
 
 function existingDirectory(name: string, value: unknown): string | undefined {
@@ -86,13 +94,20 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('headers-timeout', { type: 'number', default: d.headersTimeout, describe: 'Milliseconds to receive a header section (else 408)' })
     .option('keep-alive-timeout', { type: 'number', default: d.keepAliveTimeout, describe: 'Milliseconds an idle connection stays open' })
     .option('body-timeout', { type: 'number', default: d.bodyTimeout, describe: 'Longest pause in milliseconds while content is sent or received' })
+    .option('date', { type: 'boolean', default: false, describe: 'Send a Date header field (RFC 9110 §6.6.1); off by default because the CodeCrafters tester rejects it' })
+    .option('shutdown-timeout', { type: 'number', default: 30_000, describe: 'Milliseconds exchanges in flight get to finish after SIGINT/SIGTERM (a second signal cuts them at once)' })
+    .option('access-log', { type: 'string', describe: 'Log one line per exchange to FILE (stdout without FILE or with -); SIGHUP reopens it' })
+    .option('log-format', { choices: LOG_FORMATS, default: 'combined' as LogFormat, describe: 'Access log format' })
+    .option('trust-proxy', { type: 'string', describe: 'Addresses or subnets (ADDR[/BITS],...) of proxies whose Forwarded or X-Forwarded-For names the client in logs' })
+    .option('trace', { type: 'string', describe: 'Write every request and response head, exactly as on the wire, with its connection, to FILE' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'No per-request line on a terminal (without --access-log)' })
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 -p 8080 -d /srv/files --workers auto', 'port 8080, files from /srv/files, one process per CPU')
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
     .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
     // Every option but the flag takes a value: `--port` alone is an error, not the default.
-    .requiresArg(['directory', 'root', 'port', 'host', 'workers', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout'])
+    .requiresArg(['directory', 'root', 'port', 'host', 'workers', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout', 'log-format', 'trust-proxy', 'trace'])
     .strict()
     .help()
     .alias('h', 'help')
@@ -120,6 +135,15 @@ export function parseCommandLine(argv: string[]): CommandLine {
       headersTimeout: positiveInteger('headers-timeout', args['headers-timeout']),
       keepAliveTimeout: positiveInteger('keep-alive-timeout', args['keep-alive-timeout']),
       bodyTimeout: positiveInteger('body-timeout', args['body-timeout']),
+      sendDate: args.date,
     },
+    shutdownTimeout: positiveInteger('shutdown-timeout', args['shutdown-timeout'], 0),
+    log: {
+      accessLog: args['access-log'],
+      logFormat: args['log-format'],
+      quiet: args.quiet,
+      client: args['trust-proxy'] === undefined ? undefined : trustProxy(parseTrustList(args['trust-proxy'])),
+    },
+    trace: args.trace,
   };
 }

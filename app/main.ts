@@ -22,7 +22,10 @@ import { compression } from '../stages/compression.js';
 import { bannerLines, printBanner } from './ops/banner.js';
 import { listenFailure, wellKnownPortWarning } from './ops/ports.js';
 import { sweepInBackground } from './ops/stale-uploads.js';
-import { isWorker, onStopRequest, runPrimary, tellPrimary, workerListenOptions } from './ops/workers.js';
+import { isWorker, runPrimary, tellPrimary, workerListenOptions } from './ops/workers.js';
+import { installShutdown } from './ops/shutdown.js';
+import { accessLogFromOptions } from './ops/access-log.js';
+import { openTrace } from './ops/trace.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
@@ -44,7 +47,18 @@ function buildHandler(cli: CommandLine) {
 /** Serves the port in this process: the only one (`--workers 1`), or one worker of several. */
 function serve(cli: CommandLine): void {
   const worker = isWorker();
-  const http = createHttpServer(buildHandler(cli), cli.server);
+  let log: ReturnType<typeof accessLogFromOptions>;
+  let trace: ReturnType<typeof openTrace> | undefined;
+  try {
+    log = accessLogFromOptions(cli.log);
+    trace = cli.trace === undefined ? undefined : openTrace(cli.trace);
+  } catch (e) {
+    const line = `error: ${(e as Error).message}`;
+    if (worker) return tellPrimary({ kind: 'fatal', line }, () => process.exit(1));
+    console.error(line);
+    process.exit(1);
+  }
+  const http = createHttpServer(buildHandler(cli), cli.server, undefined, log?.record, trace?.tracer);
   const bind = worker ? workerListenOptions(cli.port) : { port: cli.port };
   let host = cli.host;
   const listen = (h: string) => {
@@ -75,11 +89,13 @@ function serve(cli: CommandLine): void {
     ready(cli, port, address, [process.pid]);
   });
   listen(cli.host);
-  // Where a graceful drain will go: stop accepting, finish what is in flight, exit.
-  onStopRequest(() => {
-    void http.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 1000).unref();
-  });
+  // Graceful shutdown: stop accepting, finish what is in flight, exit. A
+  // worker drains on its primary's SIGTERM only (a terminal's Ctrl+C reaches
+  // it too, and must not count as a second, forcing signal).
+  const shutdown = installShutdown(http, { timeoutMs: cli.shutdownTimeout, signals: worker ? ['SIGTERM'] : ['SIGINT', 'SIGTERM'] });
+  if (worker) process.on('disconnect', () => shutdown.signal('SIGTERM'));
+  if (log !== undefined) shutdown.beforeExit(log.flush);
+  if (trace !== undefined) shutdown.beforeExit(trace.flush);
 }
 
 /** Once the port is served: the banner, then the stale-upload sweep in the background. */
@@ -100,7 +116,7 @@ function main(): void {
   const warning = wellKnownPortWarning(cli.port);
   if (warning !== undefined) console.error(warning);
   if (cli.workers === 1) return serve(cli);
-  runPrimary({ workers: cli.workers, port: cli.port, onReady: (port, address, pids) => ready(cli, port, address, pids) });
+  runPrimary({ workers: cli.workers, port: cli.port, graceMs: cli.shutdownTimeout + 2000, onReady: (port, address, pids) => ready(cli, port, address, pids) });
 }
 
 main();

@@ -426,6 +426,8 @@ export class RequestParser {
     if (this.hostCount > 1) throw new HttpError(400, 'more than one Host header field');
     if (this.hostCount === 1) {
       const host = fields.get('host')!;
+      // An origin-form target's URI has an authority, so its Host cannot be empty (RFC 9112 §3.2).
+      if (host === '' && head.minorVersion === 1 && head.targetForm === 'origin') throw new HttpError(400, 'empty Host');
       if (host !== this.validHost) {
         if (!HOST_RE.test(host)) throw new HttpError(400, 'invalid Host');
         this.validHost = host;

@@ -5,7 +5,7 @@
  */
 
 import net from 'node:net';
-import { Connection, type ConnectionOptions, type ErrorReporter } from './connection.js';
+import { Connection, type ConnectionOptions, type ErrorReporter, type ExchangeReporter, type TraceReporter } from './connection.js';
 import { DEFAULT_LIMITS } from './parser.js';
 import type { Request } from './request.js';
 import type { Handler } from './response.js';
@@ -27,6 +27,19 @@ export interface HttpServer {
   readonly connections: ReadonlySet<Connection>;
   /** Stops accepting, closes every connection, resolves when closed. */
   close(): Promise<void>;
+  /**
+   * Graceful shutdown: stops accepting (new connections are refused), closes
+   * idle connections now, lets every exchange in progress finish with
+   * `Connection: close`. Resolves once the last connection is closed.
+   * {@link close} still cuts everything short.
+   */
+  drain(): Promise<void>;
+  /**
+   * Resolves once every handler that returned a promise has settled (at
+   * once if none is pending): after {@link close}, what an aborted upload
+   * needs to remove its temporary file.
+   */
+  handlersSettled(): Promise<void>;
 }
 
 /**
@@ -34,21 +47,55 @@ export interface HttpServer {
  * @param handler answers every parsed request.
  * @param options limits and timeouts; missing ones take {@link DEFAULT_OPTIONS}.
  * @param reportError receives handler failures that became 500s.
+ * @param onExchange receives every exchange once answered, engine errors
+ *   included (see {@link ExchangeReporter}); none is recorded without it.
+ * @param tracer receives every request and response head as it crossed the wire (`--trace`).
  */
 export function createHttpServer(
   handler: Handler<Request>,
   options: Partial<ServerOptions> = {},
   reportError: ErrorReporter = (err) => console.error('handler failed:', err),
+  onExchange?: ExchangeReporter,
+  tracer?: TraceReporter,
 ): HttpServer {
   const opts: ServerOptions = { ...DEFAULT_OPTIONS, ...options };
   const connections = new Set<Connection>();
+  let draining = false;
+  let drained: (() => void)[] = [];
+  const closed = (c: Connection) => {
+    connections.delete(c);
+    if (connections.size === 0 && drained.length > 0) {
+      const waiters = drained;
+      drained = [];
+      for (const w of waiters) w();
+    }
+  };
+  // Handlers still running: a shutdown waits for them (bounded) after cutting connections.
+  let pendingHandlers = 0;
+  let settled: (() => void)[] = [];
+  const handlerDone = () => {
+    if (--pendingHandlers === 0 && settled.length > 0) {
+      const waiters = settled;
+      settled = [];
+      for (const w of waiters) w();
+    }
+  };
+  const tracked: Handler<Request> = (req) => {
+    const res = handler(req);
+    if (res instanceof Promise) {
+      pendingHandlers++;
+      res.then(handlerDone, handlerDone);
+    }
+    return res;
+  };
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     // Bun 1.3 builds accepted sockets without the server's allowHalfOpen,
     // so a peer's FIN would end our side before an asynchronous handler
     // answers (oven-sh/bun#31148 review); set it on the socket itself.
     socket.allowHalfOpen = true;
-    const conn = new Connection(socket, handler, opts, reportError, (c) => connections.delete(c));
+    const conn = new Connection(socket, tracked, opts, reportError, closed, onExchange, tracer);
     connections.add(conn);
+    if (draining) conn.drain(); // accepted just before the listener closed
   });
   const period = Math.max(20, Math.min(1000, Math.min(opts.headersTimeout, opts.keepAliveTimeout, opts.bodyTimeout) / 4));
   const sweeper = setInterval(() => {
@@ -62,8 +109,26 @@ export function createHttpServer(
     connections,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const listening = server.listening;
+        if (listening) server.close(() => resolve()); // once the listener and every connection are closed
         for (const c of connections) c.destroy();
+        if (listening) return;
+        // Already draining: the listener is closed, wait for the connections.
+        if (connections.size === 0) resolve();
+        else drained.push(resolve);
+      }),
+    drain: () =>
+      new Promise<void>((resolve) => {
+        draining = true;
+        if (server.listening) server.close();
+        for (const c of connections) c.drain();
+        if (connections.size === 0) resolve();
+        else drained.push(resolve);
+      }),
+    handlersSettled: () =>
+      new Promise<void>((resolve) => {
+        if (pendingHandlers === 0) resolve();
+        else settled.push(resolve);
       }),
   };
 }

@@ -20,12 +20,12 @@
  * environment and the same arguments; it reports over the IPC channel
  * when it listens, or the one line explaining why it cannot.
  *
- * Shutdown: the primary forwards SIGTERM; a worker runs the stop path it
- * registered with {@link onStopRequest} (the hook where draining its
- * connections belongs), and stops too when the primary's channel closes
- * (the primary was killed). Access-log lines from all workers will have
- * to land whole in one file: each worker writing a line per `write` to a
- * file opened with O_APPEND does that (the log's own work, not here).
+ * Shutdown: the primary forwards SIGTERM (a second time when asked twice);
+ * each worker drains on it (`app/ops/shutdown.ts`, installed by `main.ts`),
+ * and drains too when the primary's channel closes (the primary was
+ * killed); the primary kills what is left after the grace period.
+ * Access-log lines from all workers land whole in one file: each worker
+ * appends whole lines per `write` to a file opened with O_APPEND.
  */
 
 import { type ChildProcess, fork } from 'node:child_process';
@@ -42,7 +42,7 @@ export const FIRST_BACKOFF_MS = 100;
 export const MAX_BACKOFF_MS = 10_000;
 /** A worker that served this long (ms) before dying is replaced after {@link FIRST_BACKOFF_MS} again. */
 export const STABLE_MS = 10_000;
-/** Milliseconds the primary waits for workers to stop before killing them (SIGKILL). */
+/** Milliseconds the primary waits for workers to stop before killing them (SIGKILL), unless told otherwise. */
 export const STOP_GRACE_MS = 10_000;
 
 /** What a worker tells the primary. */
@@ -78,23 +78,6 @@ export function tellPrimary(msg: WorkerMessage, done: () => void = () => undefin
   process.send({ [TAG]: msg }, undefined, {}, () => done());
 }
 
-/**
- * Registers how this process stops: on SIGINT or SIGTERM, and in a worker
- * also when the primary's channel closes. `stop` runs once. This is where
- * draining connections before exiting belongs.
- */
-export function onStopRequest(stop: () => void): void {
-  let stopping = false;
-  const once = () => {
-    if (stopping) return;
-    stopping = true;
-    stop();
-  };
-  process.on('SIGINT', once);
-  process.on('SIGTERM', once);
-  if (isWorker()) process.on('disconnect', once);
-}
-
 /** A worker as the primary sees it, whatever started it. */
 interface Worker {
   readonly pid: number;
@@ -120,6 +103,8 @@ export interface PrimaryOptions {
   readonly port: number;
   /** Called once, when every worker listens: the port, the address bound, the workers' PIDs. */
   readonly onReady: (port: number, address: string, pids: number[]) => void;
+  /** Milliseconds workers get to drain before they are killed; {@link STOP_GRACE_MS} when not given. */
+  readonly graceMs?: number;
 }
 
 /**
@@ -148,7 +133,8 @@ export function runPrimary(options: PrimaryOptions): void {
   const stopAll = (code: number) => {
     exitCode = Math.max(exitCode, code);
     if (stopping) {
-      for (const s of alive()) s.worker!.kill('SIGKILL'); // asked twice: now
+      // Asked twice: each worker's second SIGTERM cuts its exchanges (and cleans up uploads) at once.
+      for (const s of alive()) s.worker!.kill('SIGTERM');
       return;
     }
     stopping = true;
@@ -157,7 +143,7 @@ export function runPrimary(options: PrimaryOptions): void {
     for (const s of alive()) s.worker!.kill('SIGTERM');
     setTimeout(() => {
       for (const s of alive()) s.worker!.kill('SIGKILL');
-    }, STOP_GRACE_MS).unref();
+    }, options.graceMs ?? STOP_GRACE_MS).unref();
   };
 
   const onMessage = (slot: Slot, worker: Worker, raw: unknown) => {
