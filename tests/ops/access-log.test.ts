@@ -146,7 +146,13 @@ describe('access log', () => {
   async function onTerminal(args: string[], requests: string[]): Promise<string> {
     const [cmd, argv] = serverCommand('node', ['--host', '127.0.0.1', '--port', '0', ...args]);
     const line = ['exec', cmd, ...argv].map((a) => `'${a}'`).join(' ');
-    const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A colour terminal, whatever runs the tests (Node reports 2 colours under CI=… or TERM=dumb).
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
+    delete env.CI;
+    delete env.NO_COLOR;
+    delete env.NODE_DISABLE_COLORS;
+    delete env.FORCE_COLOR;
+    const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
     const exited = new Promise((r) => child.once('exit', r));
