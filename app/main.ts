@@ -36,7 +36,7 @@ function buildHandler(cli: CommandLine) {
     ...(cli.root === undefined ? [rootRoute] : []), // ia4 Respond with 200 (a --root site answers / itself)
     echoRoute, // cn2 Respond with body
     userAgentRoute, // fs3 Read header
-    filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings }), // ap6 Return a file, qv8 Read request body
+    filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings, sharedWithOtherProcesses: cli.workers > 1 }), // ap6 Return a file, qv8 Read request body
   ];
   // ih0 Extract URL path: 404 for what no route serves, unless a --root site has it.
   const fallback = cli.root === undefined ? notFound : staticSite(cli.root, cli.dotfiles, notFound, cache, listings);

@@ -25,6 +25,8 @@ const NOT_FOUND: Response = { status: 404 };
 export interface FilesOptions {
   /** Serve, list and accept names starting with `.` (`--dotfiles`). */
   readonly dotfiles?: boolean;
+  /** Other processes of this server share the directory (`--workers` > 1): uploads lock names across processes. */
+  readonly sharedWithOtherProcesses?: boolean;
   /** The open-file cache shared with the `--root` site; a cache of its own (default size) when not given. */
   readonly cache?: FileCache;
   /** The listing cache shared with the `--root` site; one of its own when not given. */
@@ -44,7 +46,7 @@ export function filesRoute(directory: string | undefined, options: FilesOptions 
     prefix: true,
     methods: {
       GET: servedDirectory({ directory, prefix: PREFIX, dotfiles, cache, listings }), // ap6 Return a file; HEAD too
-      ...uploadHandlers(directory, { dotfiles, prefix: PREFIX }), // qv8 Read request body; PUT, DELETE
+      ...uploadHandlers(directory, { dotfiles, prefix: PREFIX, sharedWithOtherProcesses: options.sharedWithOtherProcesses === true }), // qv8 Read request body; PUT, DELETE
     },
   };
 }

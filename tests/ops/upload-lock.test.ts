@@ -1,7 +1,8 @@
 // The lock that makes an upload's check-and-commit one step across
 // processes: a hidden link next to the target, never listed or served;
 // one left by a holder that died is broken, one held by a live process is
-// waited for.
+// waited for. The lock is taken when several processes share the
+// directory, so the server runs with two workers.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ let server: Launched;
 let port: number;
 beforeAll(async () => {
   dir = scratch('ops-lock-');
-  server = launch(['--host', '127.0.0.1', '--port', '0', '--directory', dir, '--dotfiles']);
+  server = launch(['--host', '127.0.0.1', '--port', '0', '--directory', dir, '--dotfiles', '--workers', '2']);
   port = await listening(server);
 });
 afterAll(async () => {
