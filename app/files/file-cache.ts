@@ -119,6 +119,8 @@ export interface FileEntry {
   /** The whole file when at most {@link MAX_CACHED_FILE} bytes, else `null` (streamed from a descriptor). */
   readonly content: Buffer | null;
   readonly siblings: readonly SiblingState[];
+  /** Content-codings this file can be sent in besides identity, the server's preference first: usable siblings, then on-the-fly codings if compressible. */
+  readonly codings: readonly string[];
   /** Coded variants of {@link content}, by coding; a Promise while being computed. */
   readonly variants: Map<string, Buffer | Promise<Buffer>>;
   /** Header fields per representation (`identity`, `gzip`…), frozen, built once. */

@@ -109,6 +109,10 @@ export async function loadFile(key: string, opened: OpenedFile, name: string, fo
   const siblings = await Promise.all(SIBLINGS.map((s) => loadSibling(s.coding, opened.real + s.suffix, identity, readMax)));
   for (const s of siblings) if (s.identity !== null && isRacy(s.identity, readAt)) settled = false;
   const contentType = contentTypeFor(name);
+  const compressible = isCompressible(contentType);
+  const codings: string[] = [];
+  for (const s of siblings) if (s.identity !== null) codings.push(s.coding);
+  if (compressible) for (const c of SUPPORTED_CODINGS) if (!codings.includes(c)) codings.push(c);
   const entry: FileEntry = {
     key,
     file: opened.real,
@@ -116,9 +120,10 @@ export async function loadFile(key: string, opened: OpenedFile, name: string, fo
     identity,
     validators: fileValidators(identity),
     contentType,
-    compressible: isCompressible(contentType),
+    compressible,
     content,
     siblings,
+    codings,
     variants: new Map(),
     fields: new Map(),
     plain: null,
@@ -179,17 +184,13 @@ function validatorsFor(entry: FileEntry, coding: string, sibling: SiblingState |
   return { ...entry.validators, etag: codedTag(entry.validators.etag, coding) };
 }
 
-function varies(entry: FileEntry): boolean {
-  return entry.compressible || entry.siblings.some((s) => s.identity !== null);
-}
-
 /** The 200 header fields of one representation, frozen and kept in the entry. */
 function fieldsFor(entry: FileEntry, coding: string, sibling: SiblingState | undefined): HeaderFields {
   let f = entry.fields.get(coding);
   if (f === undefined) {
     const v = validatorsFor(entry, coding, sibling);
     const h: HeaderFields = { 'Content-Type': entry.contentType };
-    if (varies(entry)) h['Vary'] = 'Accept-Encoding';
+    if (entry.codings.length > 0) h['Vary'] = 'Accept-Encoding'; // another representation exists
     if (coding !== 'identity') h['Content-Encoding'] = coding;
     Object.assign(h, validatorFields(v));
     h['Accept-Ranges'] = 'bytes';
@@ -275,9 +276,7 @@ function answer(req: Request, entry: FileEntry, cache: FileCache, fd: SharedFd |
   const size = entry.identity.size;
   const acceptEncoding = fields.get('accept-encoding');
   const rangeField = req.method === 'GET' ? fields.get('range') : undefined;
-  const available: string[] = [];
-  for (const s of entry.siblings) if (s.identity !== null) available.push(s.coding);
-  if (entry.compressible) for (const c of SUPPORTED_CODINGS) if (!available.includes(c)) available.push(c);
+  const available = entry.codings;
 
   // A Range request is served from the identity representation when the client accepts it.
   let coding: string | null = null;

@@ -682,15 +682,11 @@ export class Connection {
       if (stream === null) releaseBody(body);
       this.reportError(e, req);
       ex.status = 500;
-      const bare = serializeHead(500, undefined, { kind: 'length', length: 0 }, ex.close, !ex.close && minor0);
-      const sentHead = this.options.sendDate === true ? withDate(bare, clock()) : bare;
-      this.queueText(sentHead);
-      if (this.tracer !== undefined) this.traceOut('response', sentHead);
+      this.queueText(this.outgoing(serializeHead(500, undefined, { kind: 'length', length: 0 }, ex.close, !ex.close && minor0)));
       this.sent(ex);
       return;
     }
-    if (this.options.sendDate === true) head = withDate(head, clock());
-    if (this.tracer !== undefined) this.traceOut('response', head);
+    head = this.outgoing(head);
     if (stream !== null) {
       this.queueText(head);
       this.startStream(ex, stream, chunked, declared, isStreamBody(body) ? body.recycle?.bind(body) : undefined);
@@ -882,6 +878,13 @@ export class Connection {
     this.sendErrorAndClose(httpErr);
   }
 
+  /** A serialized response head as it goes out: with `Date` when asked (`--date`), and traced (`--trace`). The one place both apply. */
+  private outgoing(head: string): string {
+    if (this.options.sendDate === true) head = withDate(head, clock());
+    if (this.tracer !== undefined) this.traceOut('response', head);
+    return head;
+  }
+
   /** Writes an error response with `Connection: close` and closes after it. */
   private sendErrorAndClose(err: HttpError): void {
     if (this.closing) return;
@@ -890,9 +893,7 @@ export class Connection {
       return;
     }
     const res = errorResponse(err);
-    let head = serializeHead(res.status, res.headers, { kind: 'length', length: bodyLength(res.body as string) }, true, false);
-    if (this.options.sendDate === true) head = withDate(head, clock());
-    if (this.tracer !== undefined) this.traceOut('response', head);
+    const head = this.outgoing(serializeHead(res.status, res.headers, { kind: 'length', length: bodyLength(res.body as string) }, true, false));
     const startOut = this.totalOut;
     this.queue(joinHeadAndBody(head, res.body as string));
     if (this.onExchange !== undefined) {

@@ -61,24 +61,16 @@ export function createHttpServer(
   const opts: ServerOptions = { ...DEFAULT_OPTIONS, ...options };
   const connections = new Set<Connection>();
   let draining = false;
-  let drained: (() => void)[] = [];
+  const drained = new Waiters();
   const closed = (c: Connection) => {
     connections.delete(c);
-    if (connections.size === 0 && drained.length > 0) {
-      const waiters = drained;
-      drained = [];
-      for (const w of waiters) w();
-    }
+    if (connections.size === 0) drained.wake();
   };
   // Handlers still running: a shutdown waits for them (bounded) after cutting connections.
   let pendingHandlers = 0;
-  let settled: (() => void)[] = [];
+  const settled = new Waiters();
   const handlerDone = () => {
-    if (--pendingHandlers === 0 && settled.length > 0) {
-      const waiters = settled;
-      settled = [];
-      for (const w of waiters) w();
-    }
+    if (--pendingHandlers === 0) settled.wake();
   };
   const tracked: Handler<Request> = (req) => {
     const res = handler(req);
@@ -115,7 +107,7 @@ export function createHttpServer(
         if (listening) return;
         // Already draining: the listener is closed, wait for the connections.
         if (connections.size === 0) resolve();
-        else drained.push(resolve);
+        else drained.add(resolve);
       }),
     drain: () =>
       new Promise<void>((resolve) => {
@@ -123,12 +115,28 @@ export function createHttpServer(
         if (server.listening) server.close();
         for (const c of connections) c.drain();
         if (connections.size === 0) resolve();
-        else drained.push(resolve);
+        else drained.add(resolve);
       }),
     handlersSettled: () =>
       new Promise<void>((resolve) => {
         if (pendingHandlers === 0) resolve();
-        else settled.push(resolve);
+        else settled.add(resolve);
       }),
   };
+}
+
+/** Callbacks waiting for a condition: woken all at once, then forgotten. */
+class Waiters {
+  private list: (() => void)[] = [];
+
+  add(w: () => void): void {
+    this.list.push(w);
+  }
+
+  wake(): void {
+    if (this.list.length === 0) return;
+    const list = this.list;
+    this.list = [];
+    for (const w of list) w();
+  }
 }
