@@ -5,8 +5,8 @@
  * never a half-moved tree.
  *
  * `Destination` (§10.3) is an absolute URI (`http://host:port/files/b`)
- * or an absolute path (`/files/b`), no query or fragment (400 otherwise,
- * or when missing). An absolute URI must name this server: the same scheme
+ * or an absolute path (`/files/b`), no query, fragment or userinfo (400
+ * otherwise, or when missing). An absolute URI must name this server: the same scheme
  * and the authority of the request's `Host` (default ports equal); another
  * one is 502 Bad Gateway (§9.9.4), and so is a path outside `/files/`
  * (another URL namespace). The path after `/files/` is decoded once under
@@ -92,6 +92,8 @@ export function destinationOf(place: Place, req: Request, scheme: string): Named
     const m = ABSOLUTE_URI.exec(value);
     if (m === null) return text(400, 'Destination must be an absolute URI or an absolute path');
     if (m[4] !== undefined) return text(400, 'Destination must not have a query or fragment');
+    // An http(s) URI carries no userinfo (RFC 9110 §4.2.4).
+    if (m[2]!.includes('@')) return text(400, 'Destination must not have userinfo');
     const host = req.fields.get('host');
     if (m[1]!.toLowerCase() !== scheme || host === undefined || normalAuthority(m[2]!, scheme) !== normalAuthority(host.trim(), scheme)) {
       return text(502, 'Destination is on another server: only moves within this one are possible');
