@@ -172,7 +172,7 @@ function requestedSegments(req: Request, { prefix, dotfiles }: Place): string[] 
 }
 
 function notAFile(): Response {
-  return { status: 405, headers: { Allow: 'GET, HEAD, OPTIONS', ...TEXT_PLAIN }, body: 'this is a folder, not a file\n' };
+  return { status: 405, headers: { Allow: 'GET, HEAD, DELETE, MOVE, OPTIONS', ...TEXT_PLAIN }, body: 'this is a folder, not a file\n' };
 }
 
 const NO_FOLDER: Response = { status: 404, headers: TEXT_PLAIN, body: 'no such folder\n' };
@@ -296,7 +296,7 @@ function current(root: string, file: string): Current {
     if (real === null) return { exists: true, validators: null };
     st = fs.statSync(real);
   }
-  if (st.isDirectory()) throw new HttpError(405, 'this is a folder, not a file', false, { Allow: 'GET, HEAD, OPTIONS' });
+  if (st.isDirectory()) throw new HttpError(405, 'this is a folder, not a file', false, { Allow: 'GET, HEAD, DELETE, MOVE, OPTIONS' });
   return { exists: true, validators: st.isFile() ? fileValidators(st) : null };
 }
 
