@@ -47,14 +47,14 @@ export function deleteWithFolders(place: Place, deleteFile: RequestHandler): Req
     if (name === null) return deleteFile(req); // its own 404, as for any file
     const { segments } = name;
     if (segments.length === 0) return text(403, 'the served folder itself cannot be deleted');
-    const root = place.root();
-    const w = walk(root, segments.slice(0, -1));
-    if (w.kind !== 'found') return deleteFile(req);
-    const folder = path.join(w.folder, segments[segments.length - 1]!);
-    if (lstatOrNone(folder)?.isDirectory() !== true) return deleteFile(req);
-    const depth = req.fields.get('depth')?.trim().toLowerCase();
-    if (depth !== undefined && depth !== 'infinity') return text(400, 'DELETE of a folder takes no Depth but infinity (RFC 4918 §9.6.1)');
     try {
+      const root = place.root();
+      const w = walk(root, segments.slice(0, -1));
+      if (w.kind !== 'found') return await deleteFile(req);
+      const folder = path.join(w.folder, segments[segments.length - 1]!);
+      if (lstatOrNone(folder)?.isDirectory() !== true) return await deleteFile(req);
+      const depth = req.fields.get('depth')?.trim().toLowerCase();
+      if (depth !== undefined && depth !== 'infinity') return text(400, 'DELETE of a folder takes no Depth but infinity (RFC 4918 §9.6.1)');
       return await exclusive(folder, place.lockAcrossProcesses, () => removeFolder(root, folder, depth === 'infinity'));
     } catch (e) {
       throw changeFailure(e, 'cannot delete the folder');
