@@ -183,7 +183,7 @@ function row(e: ListingEntry): string {
   const name = escapeHtml(e.name);
   const type = e.isDirectory ? 'directory' : 'file';
   return (
-    `<tr class="${e.isDirectory ? 'dir' : 'file'}" data-name="${name}" data-type="${type}" data-size="${e.isDirectory ? '' : e.size}" data-mtime="${Math.floor(e.mtimeMs)}">` +
+    `<tr class="${e.isDirectory ? 'dir' : 'file'}" data-name="${name}" data-type="${type}" data-size="${e.isDirectory ? '' : e.size}" data-mtime="${Math.round(e.mtimeMs)}">` +
     `<td class="name"><a href="${href}">${name}${e.isDirectory ? '/' : ''}</a></td>${cells(e)}</tr>`
   );
 }
