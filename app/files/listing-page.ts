@@ -167,7 +167,7 @@ function tail(m: PageModel, withScript: boolean): string {
 function searchForm(value = ''): string {
   return (
     `<form method="get" class="search" role="search"><input type="search" name="q" value="${escapeHtml(value)}" ` +
-    `placeholder="Search names below this folder" aria-label="Search names in this folder and below"><button type="submit">Search</button></form>`
+    `placeholder="Search names" aria-label="Search names in this folder and below"><button type="submit">Search</button></form>`
   );
 }
 
