@@ -3,7 +3,8 @@
  * listing as an HTML page (`listing-page.ts`) or as JSON (`listing-json.ts`,
  * for `?json` or an `Accept` that prefers it), in the order asked for
  * (`?sort=name|size|mtime&order=asc|desc`), a page at a time (`?page=N`);
- * or, for `?q=TERM`, a search of the names below it (`search.ts`). The rows
+ * or, for `?q=TERM`, a search of the names below it (`search.ts`); or, for
+ * `?qr`, a QR code of its network URL (`ops/qr.ts`). The rows
  * come from the {@link ListingCache} (`listing-cache.ts`), which keeps the
  * rendered bytes and their coded variants.
  *
@@ -53,6 +54,8 @@ export interface ListingQuery {
   readonly json: boolean;
   /** The search term (`q`), decoded; `''` when absent or empty (then no search). */
   readonly q: string;
+  /** `qr` is present: the QR code of the folder's network URL is asked for. */
+  readonly qr: boolean;
 }
 
 const HTML = 'text/html; charset=utf-8';
@@ -70,17 +73,18 @@ function formDecode(s: string): string | null {
 
 /**
  * Parses a listing's query component (`page`, `sort`, `order`, `json`,
- * `q`); other parameters are ignored.
+ * `q`, `qr`); other parameters are ignored.
  * @returns the query; 404 when `page` is not a page number (1 to 999,999,999);
  *   400 when `sort` or `order` is not one of its values or a value's
  *   percent-encoding is malformed.
  */
 export function parseListingQuery(query: string): ListingQuery | 400 | 404 {
-  if (query === '') return { page: 1, order: DEFAULT_ORDER, json: false, q: '' };
+  if (query === '') return { page: 1, order: DEFAULT_ORDER, json: false, q: '', qr: false };
   let page = 1;
   let sort: string | undefined;
   let order: string | undefined;
   let json = false;
+  let qr = false;
   let q = '';
   const seen = new Set<string>();
   for (const param of query.split('&')) {
@@ -93,6 +97,7 @@ export function parseListingQuery(query: string): ListingQuery | 400 | 404 {
       if (!/^[1-9][0-9]{0,8}$/.test(raw)) return 404;
       page = Number(raw);
     } else if (name === 'json') json = true;
+    else if (name === 'qr') qr = true;
     else if (name === 'sort' || name === 'order' || name === 'q') {
       const value = formDecode(raw);
       if (value === null) return 400;
@@ -103,7 +108,7 @@ export function parseListingQuery(query: string): ListingQuery | 400 | 404 {
   }
   if (sort !== undefined && !SORTS.has(sort)) return 400;
   if (order !== undefined && order !== 'asc' && order !== 'desc') return 400;
-  return { page, order: sort === undefined && order === undefined ? DEFAULT_ORDER : { sort: (sort ?? 'name') as SortField, descending: order === 'desc' }, json, q };
+  return { page, order: sort === undefined && order === undefined ? DEFAULT_ORDER : { sort: (sort ?? 'name') as SortField, descending: order === 'desc' }, json, q, qr };
 }
 
 function statusOf(e: unknown): number {
@@ -119,17 +124,26 @@ function failure(e: unknown): Response {
   return status === 503 ? { status, headers: { 'Retry-After': '1' } } : { status };
 }
 
-/** The page's model, with the QR code of the URL a phone on the network can open (when there is one that fits a QR code). */
-function pageModel(folder: ListedFolder, qrUrl: string | undefined): PageModel {
-  let qr: PageModel['qr'];
-  if (qrUrl !== undefined) {
-    try {
-      qr = { url: qrUrl, svg: qrSvg(qrUrl) };
-    } catch {
-      qr = undefined; // too long for a QR code
-    }
-  }
+function pageModel(folder: ListedFolder, qr: boolean): PageModel {
   return { prefix: folder.prefix, segments: folder.segments, writable: folder.writable, qr };
+}
+
+/**
+ * Answers `?qr`: a QR code (SVG) of the URL another machine on the network
+ * can open for the folder (`ops/qr.ts` lanUrl); 404 when there is none, or
+ * it is too long for a QR code.
+ */
+function qrResponse(req: Request, encodedPath: string): Response {
+  const url = lanUrl(req.fields.get('host'), encodedPath);
+  let svg: string;
+  try {
+    if (url === undefined) return { status: 404 };
+    svg = qrSvg(url);
+  } catch {
+    return { status: 404 };
+  }
+  // no-cache: the machine's address may change (a new DHCP lease).
+  return { status: 200, headers: { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'no-cache', 'Content-Security-Policy': "default-src 'none'" }, body: svg };
 }
 
 /** Answers `?q=TERM`: a search below the folder, never cached (the compression filter codes it). */
@@ -141,7 +155,7 @@ async function searchResponse(folder: ListedFolder, encodedPath: string, q: stri
     return failure(e);
   }
   if (json) return { status: 200, headers: { 'Content-Type': JSON_TYPE, Vary: 'Accept' }, body: renderSearchJson(encodedPath, q, result) };
-  const model = pageModel(folder, undefined);
+  const model = pageModel(folder, false);
   return {
     status: 200,
     headers: { 'Content-Type': HTML, Vary: 'Accept', 'Content-Security-Policy': listingCsp(false) },
@@ -167,6 +181,7 @@ export async function listingResponse(req: Request, folder: ListedFolder, cache:
   const json = query.json || prefersJson(req.fields.get('accept'));
   const encodedPath = encodedFolderPath(folder.prefix, folder.segments);
   if (query.q !== '') return searchResponse(folder, encodedPath, query.q, json);
+  if (query.qr) return qrResponse(req, encodedPath);
   const coding = negotiateContentCoding(req.fields.get('accept-encoding'), SUPPORTED_CODINGS);
   if (coding === null) return notAcceptableResponse(SUPPORTED_CODINGS);
 
@@ -174,12 +189,13 @@ export async function listingResponse(req: Request, folder: ListedFolder, cache:
   if (json) {
     view = { key: 'json', order: query.order, page: 0, render: (rows) => renderListingJson(encodedPath, rows) };
   } else {
-    const qrUrl = lanUrl(req.fields.get('host'), encodedPath);
+    // Whether a QR code can be offered: two values, so Host cannot multiply the pages kept.
+    const qr = lanUrl(req.fields.get('host'), encodedPath) !== undefined;
     view = {
-      key: `html|${folder.writable}|${qrUrl ?? ''}`,
+      key: `html|${folder.writable}|${qr}`,
       order: query.order,
       page: query.page,
-      render: (rows, paging) => renderListingPage(pageModel(folder, qrUrl), query.order, rows, paging),
+      render: (rows, paging) => renderListingPage(pageModel(folder, qr), query.order, rows, paging),
     };
   }
   const folderKey = `${folder.segments.length > 0 ? 1 : 0}${encodedPath}\0${folder.dir}`;

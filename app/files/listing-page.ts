@@ -1,7 +1,7 @@
 /**
  * The HTML of a folder's listing and of a search below it: names (escaped),
  * sizes, modification times, folders first, sortable columns, pages, a
- * breadcrumb, a search form and a QR code of the page's URL; laid out to
+ * breadcrumb, a search form and a QR code of the page's network URL; laid out to
  * read well on a desktop and on a phone, in light or dark, and working
  * without JavaScript. Where the server accepts writes, the file manager
  * script (`page/`) enhances the page; it finds its data in the markup:
@@ -81,8 +81,7 @@ p.note{color:var(--muted);margin:0 0 12px}
 p.note a{color:var(--link)}
 details.qr{margin-top:16px;color:var(--muted);font-size:.9rem}
 details.qr summary{cursor:pointer}
-details.qr svg{display:block;width:12rem;height:12rem;margin:8px 0}
-details.qr a{color:var(--link);overflow-wrap:anywhere}
+details.qr img{display:block;width:12rem;height:12rem;margin:8px 0;background:#fff}
 @media (max-width:560px){main{padding:12px 8px}td{padding:12px 6px}.time{display:none}th.mtime,td.mtime{font-size:.85rem}}
 `;
 
@@ -119,8 +118,8 @@ export interface PageModel {
   readonly segments: readonly string[];
   /** The server accepts writes here: the page embeds the file manager script. */
   readonly writable: boolean;
-  /** The URL of this page another machine can open, and its QR code (SVG markup), when known. */
-  readonly qr?: { readonly url: string; readonly svg: string } | undefined;
+  /** Offer a QR code of the page's network address (`?qr`, an SVG image). */
+  readonly qr?: boolean;
 }
 
 /** The folder's URL path, percent-encoded, slash-ended: `/files/a%20b/`. */
@@ -154,10 +153,14 @@ function head(m: PageModel, titleText: string): string {
   );
 }
 
+/**
+ * The QR code, as an image of `?qr` (loaded only once the details are
+ * opened): the code depends on the `Host` a client used, and the page must
+ * not, or every `Host` value would make (and cache) a page of its own.
+ */
 function qrDetails(m: PageModel): string {
-  if (m.qr === undefined) return '';
-  const url = escapeHtml(m.qr.url);
-  return `<details class="qr"><summary>QR code</summary>${m.qr.svg}<a href="${url}">${url}</a></details>`;
+  if (m.qr !== true) return '';
+  return `<details class="qr"><summary>QR code</summary><img src="?qr" alt="QR code of this folder's address on the network" width="192" height="192" loading="lazy"></details>`;
 }
 
 function tail(m: PageModel, withScript: boolean): string {

@@ -80,8 +80,8 @@ function render(text: string, options: QRCode.QRCodeToStringOptions): string {
 }
 
 /**
- * A QR code of `text` as an SVG element (`<svg …>…</svg>`, no `style`
- * attribute, so a strict CSP allows it inline), kept for the next call.
+ * A QR code of `text` as an SVG document (`<svg …><title>text</title>…</svg>`,
+ * no `style` attribute nor script), kept for the next call.
  * @throws Error when `text` is too long for a QR code (over ~2,300 bytes at level M).
  */
 export function qrSvg(text: string): string {
@@ -92,6 +92,9 @@ export function qrSvg(text: string): string {
     return svg;
   }
   svg = render(text, { type: 'svg', margin: 2 }).trim();
+  // The text as the image's title: readable by people and by tests.
+  const title = `<title>${text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</title>`;
+  svg = svg.replace(/^(<svg[^>]*>)/, `$1${title}`);
   svgCache.set(text, svg);
   if (svgCache.size > MAX_CACHED) svgCache.delete(svgCache.keys().next().value!);
   return svg;

@@ -190,22 +190,33 @@ test('a listing that may not be written has no script: the --root site, and /fil
   }
 });
 
-test('the QR code encodes the URL the client used when its host is not loopback', async () => {
+test('the QR code is an image of ?qr (no script needed), which encodes the URL the client used when its host is not loopback', async () => {
   const html = (await getWithHost(server.port, '/files/a%20b/', 'files.example:8080')).body.toString();
-  const qr = /<details class="qr"><summary>QR code<\/summary>(<svg [^]*?<\/svg>)<a href="([^"]*)">/.exec(html);
-  expect(qr).not.toBeNull();
-  expect(qr![2]).toBe('http://files.example:8080/files/a%20b/');
-  expect(qr![1]).not.toMatch(/style=/);
+  expect(html).toContain('<details class="qr"><summary>QR code</summary><img src="?qr" alt="');
+  const res = await getWithHost(server.port, '/files/a%20b/?qr', 'files.example:8080');
+  expect(res.status).toBe(200);
+  expect(res.header('Content-Type')).toBe('image/svg+xml');
+  const svg = res.body.toString();
+  expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 \d+ \d+"[^>]*><title>http:\/\/files.example:8080\/files\/a%20b\/<\/title><path /);
+  expect(svg).not.toMatch(/style=|<script/i);
+  // The page itself does not depend on Host: one page (and ETag) for every client.
+  const other = await getWithHost(server.port, '/files/a%20b/', 'other.example:9');
+  expect(other.header('ETag')).toBe((await getWithHost(server.port, '/files/a%20b/', 'files.example:8080')).header('ETag'));
 });
 
 test('behind a loopback host the QR code uses the machine\'s LAN address and the port asked for', async () => {
   const lan = Object.values(os.networkInterfaces())
     .flat()
     .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
-  const html = (await getWithHost(server.port, '/files/a%20b/', `localhost:${server.port}`)).body.toString();
-  const url = /<details class="qr">.*?<a href="([^"]*)">/.exec(html)?.[1];
-  if (lan === undefined) expect(url).toBeUndefined();
-  else expect(url).toBe(`http://${lan}:${server.port}/files/a%20b/`);
+  const page = (await getWithHost(server.port, '/files/a%20b/', `localhost:${server.port}`)).body.toString();
+  const res = await getWithHost(server.port, '/files/a%20b/?qr', `localhost:${server.port}`);
+  if (lan === undefined) {
+    expect(page).not.toContain('class="qr"');
+    expect(res.status).toBe(404);
+  } else {
+    expect(page).toContain('class="qr"');
+    expect(res.body.toString()).toContain(`<title>http://${lan}:${server.port}/files/a%20b/</title>`);
+  }
 });
 
 /** Every entry of `/files/many/` in order `query`, following the next links from page 1. */

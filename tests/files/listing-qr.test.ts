@@ -30,9 +30,10 @@ test('a loopback, missing or malformed Host gives the first LAN IPv4 address wit
   expect(firstLanIPv4(IFACES)).toBe('192.168.1.20');
 });
 
-test('the SVG has no style attribute (a strict CSP would block it) and depends only on the URL', () => {
+test('the SVG has the URL as its title (escaped), no style attribute nor script, and depends only on the URL', () => {
   const svg = qrSvg('http://192.168.1.20:4221/files/a%20b/');
-  expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 \d+ \d+"[^>]*>.*<\/svg>$/s);
+  expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 \d+ \d+"[^>]*><title>http:\/\/192.168.1.20:4221\/files\/a%20b\/<\/title>.*<\/svg>$/s);
+  expect(qrSvg('http://h/?a=1&b="2"')).toContain('<title>http://h/?a=1&#38;b=&#34;2&#34;</title>');
   expect(svg).not.toMatch(/style=|<script/i);
   expect(qrSvg('http://192.168.1.20:4221/files/a%20b/')).toBe(svg);
   expect(qrSvg('http://192.168.1.20:4221/files/other/')).not.toBe(svg);
