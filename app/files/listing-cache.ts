@@ -107,8 +107,12 @@ export interface ListingView {
   readonly order: ListingOrder;
   /** 1-based page of {@link ListingCacheOptions.pageSize} rows; 0 for every row of the folder. */
   readonly page: number;
-  /** Renders the rows (already ordered) of the view; called again only when a row changed. */
-  readonly render: (rows: readonly ListingEntry[], paging: ListingPaging) => string;
+  /**
+   * Renders the rows (already ordered) of the view; called again only when a
+   * row changed. A render of many rows should yield to the event loop
+   * (return a promise) rather than hold it.
+   */
+  readonly render: (rows: readonly ListingEntry[], paging: ListingPaging) => string | Buffer | Promise<string | Buffer>;
 }
 
 /** A rendered view, as the cache keeps it. */
@@ -732,8 +736,9 @@ export class ListingCache {
     return this.render(record, scan, null, rows, paging, statedAt, v);
   }
 
-  private render(record: FolderRecord, scan: FolderScan, stats: FolderStats | null, rows: readonly ListingEntry[], paging: ListingPaging, statedAt: number, v: ListingView): ViewRecord {
-    const body = Buffer.from(v.render(rows, paging));
+  private async render(record: FolderRecord, scan: FolderScan, stats: FolderStats | null, rows: readonly ListingEntry[], paging: ListingPaging, statedAt: number, v: ListingView): Promise<ViewRecord> {
+    const rendered = await v.render(rows, paging);
+    const body = typeof rendered === 'string' ? Buffer.from(rendered) : rendered;
     const tag = createHash('sha1').update(body).digest('base64url');
     return { record, scan, stats, rows, paging, statedAt, body, tag, coded: new Map(), codedBytes: 0, refreshing: null };
   }
@@ -749,7 +754,7 @@ export class ListingCache {
         view.statedAt = statedAt;
         return view;
       }
-      const fresh = this.render(record, view.scan, null, rows, view.paging, statedAt, v);
+      const fresh = await this.render(record, view.scan, null, rows, view.paging, statedAt, v);
       if (record.views.get(key) === view) {
         record.views.set(key, fresh);
         this.resize(record);
