@@ -7,9 +7,9 @@
 //   first, in natural order, with the folder's totals on every page;
 // - an added, removed or rewritten file shows on the next request (sizes
 //   within 1 s);
+// - the /echo bound holds too while clients fetch the views that stat
+//   every entry (the whole folder as JSON, pages in size and time order);
 // - HEAD gets GET's head, and every coding decodes to the identity page.
-// - the same holds for the views that stat every entry (JSON, size and
-//   time order).
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
