@@ -91,3 +91,24 @@ test('a symlink whose target turns from a file into a folder is listed as a fold
   expect(res.status).toBe(200);
   expect(rows(res.body as Buffer)).toEqual(['link/']);
 });
+
+test('views that need every row (size order, JSON) are kept and reused, and stay within the budget with the rest', async () => {
+  const cache = new ListingCache({ pageSize: 100 });
+  for (const query of ['?sort=size&order=desc', '?sort=mtime&page=2', '?json', '?json&sort=size']) {
+    const a = await list(cache, 1, query);
+    const b = await list(cache, 1, query);
+    expect([query, a.status]).toEqual([query, 200]);
+    expect(b.body).toBe(a.body);
+  }
+  const json = JSON.parse((await list(cache, 1, '?json')).body!.toString()) as { entries: unknown[] };
+  expect(json.entries).toHaveLength(FILES);
+  const maxBytes = 200_000;
+  const small = new ListingCache({ maxBytes, pageSize: 100 });
+  for (let f = 0; f < FOLDERS; f++) {
+    for (const query of ['?json', '?sort=size', '?sort=size&page=2', '']) {
+      expect((await list(small, f, query)).status).toBe(200);
+      await new Promise((r) => setImmediate(r));
+      expect(small.size).toBeLessThanOrEqual(maxBytes);
+    }
+  }
+});
