@@ -19,7 +19,7 @@ import { ListingCache } from './files/directory-listing.js';
 import { FileCache } from './files/file-cache.js';
 import { staticSite } from './files/static-site.js';
 import { compression } from '../stages/compression.js';
-import { bannerLines, printBanner } from './ops/banner.js';
+import { bannerLines, bannerOnTerminal, printBanner } from './ops/banner.js';
 import { listenFailure, wellKnownPortWarning } from './ops/ports.js';
 import { sweepInBackground } from './ops/stale-uploads.js';
 import { isWorker, runPrimary, tellPrimary, workerListenOptions } from './ops/workers.js';
@@ -100,7 +100,7 @@ function serve(cli: CommandLine): void {
 
 /** Once the port is served: the banner, then the stale-upload sweep in the background. */
 function ready(cli: CommandLine, port: number, address: string, pids: number[]): void {
-  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids }));
+  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids, qr: cli.qr && bannerOnTerminal() }));
   if (cli.directory !== undefined) sweepInBackground(cli.directory, cli.server.bodyTimeout);
 }
 

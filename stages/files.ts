@@ -33,6 +33,8 @@ export interface FilesOptions {
   readonly cache?: FileCache;
   /** The listing cache shared with the `--root` site; one of its own when not given. */
   readonly listings?: ListingCache;
+  /** The server accepts writes (not `--read-only`): listings offer the file manager. Default true. */
+  readonly writable?: boolean;
 }
 
 /** The `/files/` route over `directory`; without one every file is 404. */
@@ -49,7 +51,7 @@ export function filesRoute(directory: string | undefined, options: FilesOptions 
     path: PREFIX,
     prefix: true,
     methods: {
-      GET: servedDirectory({ directory, prefix: PREFIX, dotfiles, cache, listings }), // ap6 Return a file; HEAD too
+      GET: servedDirectory({ directory, prefix: PREFIX, dotfiles, cache, listings, writable: options.writable !== false }), // ap6 Return a file; HEAD too
       ...uploads, // qv8 Read request body; PUT, DELETE
       ...webdavHandlers(directory, changes, uploads.DELETE), // MKCOL, MOVE, DELETE of folders (issue 10)
     },
