@@ -47,7 +47,7 @@ async function get(target: string): Promise<{ status: number; body: string }> {
 async function listed(folder: string): Promise<string[]> {
   const res = await send(server.port, `/files/${folder}`);
   expect(res.status).toBe(200);
-  return [...res.body.toString().matchAll(/<a href="([^"]+)"/g)].map((m) => decodeURIComponent(m[1]!)).filter((n) => n !== '../').sort();
+  return [...res.body.toString().matchAll(/<td class="name"><a href="([^"]+)"/g)].map((m) => decodeURIComponent(m[1]!)).filter((n) => n !== '../').sort();
 }
 
 test('GET after MOVE of a file: 404 at the old name, the content at the new; both listings fresh at once', async () => {
