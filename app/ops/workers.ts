@@ -24,6 +24,7 @@
  * each worker drains on it (`app/ops/shutdown.ts`, installed by `main.ts`),
  * and drains too when the primary's channel closes (the primary was
  * killed); the primary kills what is left after the grace period.
+ * SIGHUP is forwarded to every worker.
  * Access-log lines from all workers land whole in one file: each worker
  * appends whole lines per `write` to a file opened with O_APPEND.
  */
@@ -215,6 +216,10 @@ export function runPrimary(options: PrimaryOptions): void {
 
   process.on('SIGINT', () => stopAll(0));
   process.on('SIGTERM', () => stopAll(0));
+  // SIGHUP is for the workers (access log reopened, TLS certificate reloaded); left alone it would end the primary.
+  process.on('SIGHUP', () => {
+    for (const s of alive()) s.worker!.kill('SIGHUP');
+  });
   // Bun binds per worker, so with port 0 the first one picks the port before the others start.
   if (isBun && options.port === 0) start(slots[0]!);
   else for (const s of slots) start(s);
