@@ -6,6 +6,7 @@
  */
 
 import { execFile, execFileSync } from 'node:child_process';
+import type { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type net from 'node:net';
 import os from 'node:os';
@@ -101,13 +102,18 @@ export function sClient(port: number, args: string[]): Promise<Ran> {
   return run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args], '', 10_000);
 }
 
-/** The SHA-256 fingerprint of the certificate a new connection to `port` is served. */
-export function servedFingerprint(port: number): Promise<string> {
+/** The certificate a new connection to `port` is served (not verified). */
+export function servedCertificate(port: number): Promise<X509Certificate> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      resolve(s.getPeerX509Certificate()!.fingerprint256);
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false }, () => {
+      resolve(s.getPeerX509Certificate()!);
       s.destroy();
     });
     s.once('error', reject);
   });
+}
+
+/** The SHA-256 fingerprint of the certificate a new connection to `port` is served. */
+export async function servedFingerprint(port: number): Promise<string> {
+  return (await servedCertificate(port)).fingerprint256;
 }
