@@ -84,7 +84,7 @@ describe('curl over HTTPS', () => {
   }, 150_000);
 });
 
-describe('protocol versions and ALPN', () => {
+describe.each(['node', 'bun'] as const)('protocol versions and ALPN, under %s', (rt) => {
   /** OpenSSL's own test server on a free port, allowing TLS 1.0 to 1.3 (security level 0): the control. */
   async function permissiveServer(): Promise<{ port: number; child: ChildProcess }> {
     const port = await new Promise<number>((resolve) => {
@@ -110,7 +110,7 @@ describe('protocol versions and ALPN', () => {
     } finally {
       control.child.kill();
     }
-    server = await startTls(withCert(a));
+    server = await startTls(withCert(a), rt);
     const refused = await sClient(server.tlsPort, [flag, '-cipher', 'DEFAULT:@SECLEVEL=0']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/alert protocol version/);
@@ -118,7 +118,7 @@ describe('protocol versions and ALPN', () => {
   });
 
   test.each([['-tls1_2', 'TLSv1.2'], ['-tls1_3', 'TLSv1.3']])('%s is accepted, ALPN http/1.1 negotiated', async (flag, version) => {
-    server = await startTls(withCert(a));
+    server = await startTls(withCert(a), rt);
     const r = await sClient(server.tlsPort, [flag, '-alpn', 'h2,http/1.1']);
     expect(r.code).toBe(0);
     const out = r.stdout.toString();
@@ -127,15 +127,15 @@ describe('protocol versions and ALPN', () => {
   });
 
   test('a client offering only h2 is refused (alert no_application_protocol) rather than answered in HTTP/1.1', async () => {
-    server = await startTls(withCert(a));
+    server = await startTls(withCert(a), rt);
     const r = await sClient(server.tlsPort, ['-alpn', 'h2']);
     expect(r.stderr).toMatch(/alert no application protocol/);
   });
 });
 
-describe('timeouts and limits, as on plain connections', () => {
+describe.each(['node', 'bun'] as const)('timeouts and limits as on plain connections, under %s', (rt) => {
   test('a client that opens TCP and never starts the handshake is closed after --tls-handshake-timeout', async () => {
-    server = await startTls([...withCert(a), '--tls-handshake-timeout', '400']);
+    server = await startTls([...withCert(a), '--tls-handshake-timeout', '400'], rt);
     const started = Date.now();
     const closedAfter = await new Promise<number>((resolve, reject) => {
       const s = net.connect(server!.tlsPort, '127.0.0.1');
@@ -143,7 +143,7 @@ describe('timeouts and limits, as on plain connections', () => {
       s.on('close', () => resolve(Date.now() - started));
       setTimeout(() => reject(new Error('still open after 10 s')), 10_000);
     });
-    expect(closedAfter).toBeGreaterThanOrEqual(350);
+    expect(closedAfter).toBeGreaterThanOrEqual(250); // not at once (timers may fire a little early)
     expect(closedAfter).toBeLessThan(5000);
     // A completed handshake is not cut by it: an idle TLS connection lives until the keep-alive timeout.
     const c = await tlsClient(server.tlsPort, a.pem);
@@ -154,7 +154,7 @@ describe('timeouts and limits, as on plain connections', () => {
   });
 
   test('a head that stops half-way is answered 408 after --headers-timeout; a long target is 414', async () => {
-    server = await startTls([...withCert(a), '--headers-timeout', '500', '--max-target-length', '100']);
+    server = await startTls([...withCert(a), '--headers-timeout', '500', '--max-target-length', '100'], rt);
     const slow = await tlsClient(server.tlsPort, a.pem);
     slow.send('GET /echo/x HTTP/1.1\r\nHost: loc');
     const res = await slow.readResponse({ timeoutMs: 5000 });
