@@ -87,8 +87,8 @@ export function createTlsListener(settings: TlsSettings, onSecure: (socket: net.
       { cert: settings.cert, key: settings.key, minVersion: MIN_VERSION, ALPNProtocols: ALPN, allowHalfOpen: true },
       (socket) => {
         clearTimeout(handshakes.get(socket));
-        // Bun 1.3 calls this for a failed handshake too (a refused TLS 1.1 hello).
-        if (socket.destroyed) return;
+        // Bun 1.3 calls this for a refused handshake too (a TLS 1.1 hello):
+        // that socket closes at once, and its connection with it.
         onSecure(socket);
       },
     );
