@@ -53,6 +53,10 @@ describe('curl over HTTPS', () => {
     // Without the certificate trusted, curl refuses the connection.
     const untrusted = await curl(b.cert, [`https://localhost:${server.tlsPort}/`]);
     expect(untrusted.code).toBe(60);
+    // The banner names the certificate and its fingerprint.
+    await until(() => server!.stderr().includes('SHA-256 fingerprint'), 'the banner');
+    expect(server.stderr()).toContain(`TLS: certificate from ${a.cert}`);
+    expect(server.stderr()).toContain(`SHA-256 fingerprint ${a.fingerprint}`);
   });
 
   test('ranges: one range is 206 with the exact slice; several are multipart/byteranges', async () => {
