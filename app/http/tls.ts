@@ -110,6 +110,10 @@ export function createTlsListener(settings: TlsSettings, onSecure: (socket: net.
     socket.on('error', () => socket.destroy()); // handshake failures; the connection adds its own
     socket.once('secure', () => {
       clearTimeout(timer);
+      // As tls.Server does: from now on a TLS error (a record that fails
+      // authentication) is an 'error' event, which closes the connection;
+      // before it, Node only emits an internal event and the socket stays open.
+      (socket as unknown as { _releaseControl?: () => boolean })._releaseControl?.();
       onSecure(socket);
     });
   });

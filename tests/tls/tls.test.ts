@@ -7,6 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import net from 'node:net';
+import { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { type Launched, launch, until } from '../ops/helpers';
@@ -155,6 +157,32 @@ describe.each(['node', 'bun'] as const)('timeouts and limits as on plain connect
     c.send('GET /echo/still HTTP/1.1\r\nHost: localhost\r\n\r\n');
     expect((await c.readResponse()).body.toString()).toBe('still');
     c.close();
+  });
+
+  test('a record that fails authentication after the handshake gets an alert and the connection closes at once', async () => {
+    server = await startTls([...withCert(a), '--keep-alive-timeout', '60000'], rt);
+    // TLS over a stream we feed: the bytes under it stay ours to write.
+    const raw = await new Promise<net.Socket>((resolve) => {
+      const r = net.connect(server!.tlsPort, '127.0.0.1', () => resolve(r));
+    });
+    const below = new Duplex({
+      read: () => undefined,
+      write: (chunk: Buffer, _enc, done) => raw.write(chunk, () => done()),
+    });
+    raw.on('data', (d: Buffer) => below.push(d));
+    raw.on('end', () => below.push(null));
+    const secure = tls.connect({ socket: below, ca: a.pem, servername: 'localhost' });
+    secure.on('error', () => undefined);
+    await new Promise((resolve) => secure.once('secureConnect', resolve));
+    secure.write('GET /echo/before HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await new Promise((resolve) => secure.once('data', resolve));
+    const started = Date.now();
+    const closed = new Promise<number>((resolve) => {
+      raw.once('close', () => resolve(Date.now() - started));
+      setTimeout(() => resolve(Infinity), 5000);
+    });
+    raw.write(Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x40]), Buffer.alloc(64)])); // application data, forged
+    expect(await closed).toBeLessThan(5000); // not left to the 60 s keep-alive timeout
   });
 
   test('a head that stops half-way is answered 408 after --headers-timeout; a long target is 414', async () => {
