@@ -268,9 +268,9 @@ describe('SIGHUP reloads the certificate', () => {
   });
 });
 
-describe('--tls-self-signed', () => {
+describe.each(['node', 'bun'] as const)('--tls-self-signed, under %s', (rt) => {
   test('makes a certificate for localhost, the host name and its addresses; the banner prints its SHA-256 fingerprint', async () => {
-    server = await startTls(['--tls-self-signed']);
+    server = await startTls(['--tls-self-signed'], rt);
     await until(() => server!.stderr().includes('SHA-256 fingerprint'), 'the banner');
     const served = await servedCertificate(server.tlsPort);
     expect(server.stderr()).toContain(`SHA-256 fingerprint ${served.fingerprint256}`);
