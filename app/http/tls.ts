@@ -83,6 +83,7 @@ export function createTlsListener(settings: TlsSettings, onSecure: (socket: net.
 
   if (isBun) {
     const handshakes = new WeakMap<net.Socket, NodeJS.Timeout>();
+    // Bun 1.3's tls.Server does not read minVersion; its own floor is TLS 1.2 (tests/tls prove the refusal).
     const server = tls.createServer(
       { cert: settings.cert, key: settings.key, minVersion: MIN_VERSION, ALPNProtocols: ALPN, allowHalfOpen: true },
       (socket) => {
