@@ -11,6 +11,7 @@ import { DEFAULT_CACHE_SIZE } from './files/file-cache.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './http/server.js';
 import { type ClientResolver, LOG_FORMATS, type LogFormat } from './ops/access-log.js';
 import { parseTrustList, trustProxy } from './ops/trust-proxy.js';
+import type { TlsSource } from './ops/tls.js';
 
 /** Everything the command line decides. */
 export interface CommandLine {
@@ -38,6 +39,26 @@ export interface CommandLine {
   // Listing page (issue 10)
   /** Print a QR code of the /files/ LAN URL in the banner on a terminal (`--no-qr` turns it off). */
   qr: boolean;
+  // TLS (issue 9)
+  /** HTTPS: where the certificate comes from, and milliseconds a client gets to finish its handshake; `undefined` for plain HTTP. */
+  tls: { source: TlsSource; handshakeTimeout: number } | undefined;
+}
+
+// TLS (issue 9)
+/** `--tls-cert`/`--tls-key` (both or neither) or `--tls-self-signed`. */
+function tlsSource(cert: unknown, key: unknown, selfSigned: boolean): TlsSource | undefined {
+  const file = (name: string, v: unknown) => {
+    if (typeof v !== 'string' || v.length === 0) throw new Error(`--${name} needs a PEM file path`);
+    return path.resolve(v);
+  };
+  if (selfSigned) {
+    if (cert !== undefined || key !== undefined) throw new Error('--tls-self-signed makes its own certificate: leave out --tls-cert and --tls-key');
+    return { kind: 'self-signed' };
+  }
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined) throw new Error('--tls-key needs --tls-cert too');
+  if (key === undefined) throw new Error('--tls-cert needs --tls-key too');
+  return { kind: 'files', cert: file('tls-cert', cert), key: file('tls-key', key) };
 }
 
 function existingDirectory(name: string, value: unknown): string | undefined {
@@ -103,6 +124,11 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('log-format', { choices: LOG_FORMATS, default: 'combined' as LogFormat, describe: 'Access log format' })
     .option('trust-proxy', { type: 'string', describe: 'Addresses or subnets (ADDR[/BITS],...) of proxies whose Forwarded or X-Forwarded-For names the client in logs' })
     .option('trace', { type: 'string', describe: 'Write every request and response head, exactly as on the wire, with its connection, to FILE' })
+    // TLS (issue 9)
+    .option('tls-cert', { type: 'string', describe: 'Serve HTTPS with this PEM certificate chain (with --tls-key); SIGHUP reloads both' })
+    .option('tls-key', { type: 'string', describe: 'PEM private key of --tls-cert' })
+    .option('tls-self-signed', { type: 'boolean', default: false, describe: 'Serve HTTPS with a certificate made at startup for localhost, this host and its addresses' })
+    .option('tls-handshake-timeout', { type: 'number', default: 10_000, describe: 'Milliseconds a client gets to complete the TLS handshake' })
     .option('quiet', { type: 'boolean', default: false, describe: 'No per-request line on a terminal (without --access-log)' })
     // Listing page (issue 10)
     .option('qr', { type: 'boolean', default: true, describe: 'With --directory, print a QR code of the /files/ LAN URL when the banner goes to a terminal (--no-qr: never)' })
@@ -111,8 +137,9 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .example('$0 -p 8080 -d /srv/files --workers auto', 'port 8080, files from /srv/files, one process per CPU')
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
     .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
+    .example('$0 --tls-self-signed', 'serve HTTPS at https://localhost:4221/ with a fresh self-signed certificate')
     // Every option but the flag takes a value: `--port` alone is an error, not the default.
-    .requiresArg(['directory', 'root', 'port', 'host', 'workers', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout', 'log-format', 'trust-proxy', 'trace'])
+    .requiresArg(['directory', 'root', 'port', 'host', 'workers', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout', 'log-format', 'trust-proxy', 'trace', 'tls-cert', 'tls-key', 'tls-handshake-timeout'])
     .strict()
     .help()
     .alias('h', 'help')
@@ -124,6 +151,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     })
     .parseSync();
 
+  const tls = tlsSource(args['tls-cert'], args['tls-key'], args['tls-self-signed']); // TLS (issue 9)
   return {
     directory: existingDirectory('directory', args.directory),
     root: existingDirectory('root', args.root),
@@ -151,5 +179,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     },
     trace: args.trace,
     qr: args.qr, // listing page (issue 10)
+    // TLS (issue 9)
+    tls: tls === undefined ? undefined : { source: tls, handshakeTimeout: positiveInteger('tls-handshake-timeout', args['tls-handshake-timeout']) },
   };
 }

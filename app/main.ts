@@ -26,6 +26,7 @@ import { isWorker, runPrimary, tellPrimary, workerListenOptions } from './ops/wo
 import { installShutdown } from './ops/shutdown.js';
 import { accessLogFromOptions, prepareLogFile } from './ops/access-log.js';
 import { openTrace } from './ops/trace.js';
+import { type LoadedTls, loadTls, reloadOnHangup } from './ops/tls.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
@@ -36,7 +37,7 @@ function buildHandler(cli: CommandLine) {
     ...(cli.root === undefined ? [rootRoute] : []), // ia4 Respond with 200 (a --root site answers / itself)
     echoRoute, // cn2 Respond with body
     userAgentRoute, // fs3 Read header
-    filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings, sharedWithOtherProcesses: cli.workers > 1 }), // ap6 Return a file, qv8 Read request body
+    filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings, sharedWithOtherProcesses: cli.workers > 1, scheme: cli.tls === undefined ? 'http' : 'https' }), // ap6 Return a file, qv8 Read request body
   ];
   // ih0 Extract URL path: 404 for what no route serves, unless a --root site has it.
   const fallback = cli.root === undefined ? notFound : staticSite(cli.root, cli.dotfiles, notFound, cache, listings);
@@ -45,7 +46,7 @@ function buildHandler(cli: CommandLine) {
 }
 
 /** Serves the port in this process: the only one (`--workers 1`), or one worker of several. */
-function serve(cli: CommandLine): void {
+function serve(cli: CommandLine, tls: LoadedTls | undefined): void {
   const worker = isWorker();
   let log: ReturnType<typeof accessLogFromOptions>;
   let trace: ReturnType<typeof openTrace> | undefined;
@@ -58,7 +59,10 @@ function serve(cli: CommandLine): void {
     console.error(line);
     process.exit(1);
   }
-  const http = createHttpServer(buildHandler(cli), cli.server, undefined, log?.record, trace?.tracer);
+  const tlsSettings = tls === undefined ? undefined : { ...tls, handshakeTimeout: cli.tls!.handshakeTimeout };
+  const http = createHttpServer(buildHandler(cli), cli.server, undefined, log?.record, trace?.tracer, tlsSettings);
+  if (cli.tls?.source.kind === 'files') reloadOnHangup(http.tls!, cli.tls.source); // SIGHUP: new certificate for new connections
+  if (worker) process.on('SIGHUP', () => undefined); // forwarded by the primary: without a log or TLS, it must not end this worker
   const bind = worker ? workerListenOptions(cli.port) : { port: cli.port };
   let host = cli.host;
   const listen = (h: string) => {
@@ -86,7 +90,7 @@ function serve(cli: CommandLine): void {
     const port = typeof addr === 'object' && addr !== null ? addr.port : cli.port;
     const address = typeof addr === 'object' && addr !== null ? addr.address : host;
     if (worker) return tellPrimary({ kind: 'listening', port, address });
-    ready(cli, port, address, [process.pid]);
+    ready(cli, port, address, [process.pid], tls);
   });
   listen(cli.host);
   // Graceful shutdown: stop accepting, finish what is in flight, exit. A
@@ -99,8 +103,8 @@ function serve(cli: CommandLine): void {
 }
 
 /** Once the port is served: the banner, then the stale-upload sweep in the background. */
-function ready(cli: CommandLine, port: number, address: string, pids: number[]): void {
-  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids, qr: cli.qr && bannerOnTerminal() }));
+function ready(cli: CommandLine, port: number, address: string, pids: number[], tls: LoadedTls | undefined): void {
+  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids, tls, qr: cli.qr && bannerOnTerminal() }));
   if (cli.directory !== undefined) sweepInBackground(cli.directory, cli.server.bodyTimeout);
 }
 
@@ -112,10 +116,25 @@ function main(): void {
     console.error(`error: ${(e as Error).message} (see --help)`);
     process.exit(2);
   }
-  if (isWorker()) return serve(cli);
+  // TLS: the certificate is read (or made) before anything listens; a bad one stops startup.
+  const tlsReady = cli.tls === undefined ? Promise.resolve(undefined) : loadTls(cli.tls.source);
+  tlsReady.then(
+    (tls) => start(cli, tls),
+    (e: Error) => {
+      const line = `error: ${e.message}`;
+      if (isWorker()) return tellPrimary({ kind: 'fatal', line }, () => process.exit(1));
+      console.error(line);
+      process.exit(1);
+    },
+  );
+}
+
+/** Serves in this process, or starts the workers. */
+function start(cli: CommandLine, tls: LoadedTls | undefined): void {
+  if (isWorker()) return serve(cli, tls);
   const warning = wellKnownPortWarning(cli.port);
   if (warning !== undefined) console.error(warning);
-  if (cli.workers === 1) return serve(cli);
+  if (cli.workers === 1) return serve(cli, tls);
   // The workers share one log file: the primary makes it (and a CSV log's header row) once.
   const { accessLog, logFormat } = cli.log;
   const prepareLog = () => accessLog !== undefined && prepareLogFile(accessLog, logFormat);
@@ -129,7 +148,7 @@ function main(): void {
     workers: cli.workers,
     port: cli.port,
     graceMs: cli.shutdownTimeout + 2000,
-    onReady: (port, address, pids) => ready(cli, port, address, pids),
+    onReady: (port, address, pids) => ready(cli, port, address, pids, tls),
     onHangup: prepareLog,
   });
 }

@@ -35,6 +35,8 @@ export interface FilesOptions {
   readonly listings?: ListingCache;
   /** The server accepts writes (not `--read-only`): listings offer the file manager. Default true. */
   readonly writable?: boolean;
+  /** How clients reach the server (`https` with TLS): a MOVE's `Destination` must name it. Default `http`. */
+  readonly scheme?: 'http' | 'https';
 }
 
 /** The `/files/` route over `directory`; without one every file is 404. */
@@ -53,7 +55,7 @@ export function filesRoute(directory: string | undefined, options: FilesOptions 
     methods: {
       GET: servedDirectory({ directory, prefix: PREFIX, dotfiles, cache, listings, writable: options.writable !== false }), // ap6 Return a file; HEAD too
       ...uploads, // qv8 Read request body; PUT, DELETE
-      ...webdavHandlers(directory, changes, uploads.DELETE), // MKCOL, MOVE, DELETE of folders (issue 10)
+      ...webdavHandlers(directory, { ...changes, scheme: options.scheme }, uploads.DELETE), // MKCOL, MOVE, DELETE of folders (issue 10)
     },
   };
 }

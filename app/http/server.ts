@@ -1,7 +1,7 @@
 /**
- * The listening side: accepts TCP connections and serves each with a
- * {@link Connection}; one sweeper timer enforces every connection's
- * deadline, so no timer is armed per request.
+ * The listening side: accepts TCP connections (or TLS ones, `./tls.ts`)
+ * and serves each with a {@link Connection}; one sweeper timer enforces
+ * every connection's deadline, so no timer is armed per request.
  */
 
 import net from 'node:net';
@@ -9,6 +9,7 @@ import { Connection, type ConnectionOptions, type ErrorReporter, type ExchangeRe
 import { DEFAULT_LIMITS } from './parser.js';
 import type { Request } from './request.js';
 import type { Handler } from './response.js';
+import { createTlsListener, type TlsListener, type TlsSettings } from './tls.js';
 
 /** Server settings: parser limits (bytes) and timeouts (milliseconds). */
 export type ServerOptions = ConnectionOptions;
@@ -23,6 +24,8 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = {
 /** An HTTP/1.1 server: a `net.Server` plus a way to stop it cleanly. */
 export interface HttpServer {
   readonly server: net.Server;
+  /** The TLS side when it serves HTTPS (certificate reload), else `undefined`. */
+  readonly tls: TlsListener | undefined;
   /** Open connections right now. */
   readonly connections: ReadonlySet<Connection>;
   /** Stops accepting, closes every connection, resolves when closed. */
@@ -50,6 +53,8 @@ export interface HttpServer {
  * @param onExchange receives every exchange once answered, engine errors
  *   included (see {@link ExchangeReporter}); none is recorded without it.
  * @param tracer receives every request and response head as it crossed the wire (`--trace`).
+ * @param tlsSettings serve HTTPS with these credentials; plain HTTP when `undefined`.
+ * @throws Error when `tlsSettings` holds unusable credentials.
  */
 export function createHttpServer(
   handler: Handler<Request>,
@@ -57,6 +62,7 @@ export function createHttpServer(
   reportError: ErrorReporter = (err) => console.error('handler failed:', err),
   onExchange?: ExchangeReporter,
   tracer?: TraceReporter,
+  tlsSettings?: TlsSettings,
 ): HttpServer {
   const opts: ServerOptions = { ...DEFAULT_OPTIONS, ...options };
   const connections = new Set<Connection>();
@@ -80,7 +86,7 @@ export function createHttpServer(
     }
     return res;
   };
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+  const serve = (socket: net.Socket) => {
     // Bun 1.3 builds accepted sockets without the server's allowHalfOpen,
     // so a peer's FIN would end our side before an asynchronous handler
     // answers (oven-sh/bun#31148 review); set it on the socket itself.
@@ -88,7 +94,9 @@ export function createHttpServer(
     const conn = new Connection(socket, tracked, opts, reportError, closed, onExchange, tracer);
     connections.add(conn);
     if (draining) conn.drain(); // accepted just before the listener closed
-  });
+  };
+  const tls = tlsSettings === undefined ? undefined : createTlsListener(tlsSettings, serve);
+  const server = tls?.server ?? net.createServer({ allowHalfOpen: true, noDelay: true }, serve);
   const period = Math.max(20, Math.min(1000, Math.min(opts.headersTimeout, opts.keepAliveTimeout, opts.bodyTimeout) / 4));
   const sweeper = setInterval(() => {
     const now = Date.now();
@@ -98,6 +106,7 @@ export function createHttpServer(
   server.on('close', () => clearInterval(sweeper));
   return {
     server,
+    tls,
     connections,
     close: () =>
       new Promise<void>((resolve) => {

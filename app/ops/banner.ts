@@ -2,7 +2,8 @@
  * The startup banner: where the server can be reached, what it serves
  * from where, whether it accepts uploads, and which processes serve.
  *
- * Its first line (`Listening on http://localhost:<port> ...`) always goes
+ * Its first line (`Listening on http://localhost:<port> ...`, `https://`
+ * with TLS) always goes
  * to stdout: scripts, the tests and the benchmark wait for it there. The
  * rest goes to stdout on a terminal and to stderr otherwise, so a pipe
  * reading stdout gets that one line.
@@ -25,6 +26,8 @@ export interface BannerInfo {
   readonly pids: readonly number[];
   /** Show a QR code of `/files/` at the first LAN IPv4 URL (when a directory is served and there is one). */
   readonly qr?: boolean;
+  /** HTTPS: the certificate's SHA-256 fingerprint and where it comes from; `undefined` for plain HTTP. */
+  readonly tls?: { readonly fingerprint: string; readonly description: string } | undefined;
 }
 
 /** Whether the banner's lines after the first reach a terminal (see {@link printBanner}). */
@@ -40,7 +43,8 @@ export function listeningLine(info: BannerInfo): string {
   const families = info.address === '::' ? ' (IPv6 and IPv4)' : '';
   const files = info.directory !== undefined ? `, files from ${info.directory}` : '';
   const site = info.root !== undefined ? `, site from ${info.root}` : '';
-  return `Listening on http://localhost:${info.port} (bound to ${info.address}${families})${files}${site}`;
+  const scheme = info.tls === undefined ? 'http' : 'https';
+  return `Listening on ${scheme}://localhost:${info.port} (bound to ${info.address}${families})${files}${site}`;
 }
 
 function hostOf(address: string): string {
@@ -52,9 +56,10 @@ function hostOf(address: string): string {
  * `localhost`, the loopback addresses and the LAN addresses of every
  * interface the bound address covers (`::` covers both families, `0.0.0.0`
  * IPv4). IPv6 link-local addresses are left out (a URL needs their zone).
+ * @param scheme `http` or `https`.
  * @returns `[url, note]` pairs, loopback first.
  */
-export function reachableUrls(port: number, bound: string, interfaces: Interfaces = os.networkInterfaces()): Array<[string, string]> {
+export function reachableUrls(port: number, bound: string, interfaces: Interfaces = os.networkInterfaces(), scheme = 'http'): Array<[string, string]> {
   const wildcard4 = bound === '0.0.0.0' || bound === '::';
   const wildcard6 = bound === '::';
   const loopback: Array<[string, string]> = [];
@@ -66,21 +71,22 @@ export function reachableUrls(port: number, bound: string, interfaces: Interface
       if (v6 && /^fe[89ab]/i.test(i.address)) continue;
       if (!(v6 ? wildcard6 : wildcard4) && i.address !== bound) continue;
       found ||= i.address === bound;
-      const url = `http://${hostOf(i.address)}:${port}/`;
+      const url = `${scheme}://${hostOf(i.address)}:${port}/`;
       (i.internal ? loopback : lan).push([url, i.internal ? 'loopback' : `LAN, ${name}`]);
     }
   }
-  if (!wildcard4 && !found) lan.push([`http://${hostOf(bound)}:${port}/`, 'bound address']);
-  const local: Array<[string, string]> = wildcard4 || loopback.length > 0 ? [[`http://localhost:${port}/`, 'this machine']] : [];
+  if (!wildcard4 && !found) lan.push([`${scheme}://${hostOf(bound)}:${port}/`, 'bound address']);
+  const local: Array<[string, string]> = wildcard4 || loopback.length > 0 ? [[`${scheme}://localhost:${port}/`, 'this machine']] : [];
   return [...local, ...loopback, ...lan];
 }
 
 /** The banner: {@link listeningLine}, then the reachable URLs, what is served, and the processes. */
 export function bannerLines(info: BannerInfo, interfaces?: Interfaces): string[] {
-  const urls = reachableUrls(info.port, info.address, interfaces);
+  const urls = reachableUrls(info.port, info.address, interfaces, info.tls === undefined ? 'http' : 'https');
   const width = Math.max(...urls.map(([u]) => u.length));
   const lines = [listeningLine(info), '  reachable at:'];
   for (const [url, note] of urls) lines.push(`    ${url.padEnd(width)}  (${note})`);
+  if (info.tls !== undefined) lines.push(`  TLS: ${info.tls.description}`, `       SHA-256 fingerprint ${info.tls.fingerprint}`);
   lines.push(
     info.directory !== undefined
       ? `  /files/ serves ${info.directory}; uploads enabled (POST, PUT, DELETE)`

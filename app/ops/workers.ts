@@ -24,6 +24,7 @@
  * each worker drains on it (`app/ops/shutdown.ts`, installed by `main.ts`),
  * and drains too when the primary's channel closes (the primary was
  * killed); the primary kills what is left after the grace period.
+ * SIGHUP is forwarded to every worker.
  * Access-log lines from all workers land whole in one file: each worker
  * appends whole lines per `write` to a file opened with O_APPEND.
  */
@@ -217,7 +218,8 @@ export function runPrimary(options: PrimaryOptions): void {
 
   process.on('SIGINT', () => stopAll(0));
   process.on('SIGTERM', () => stopAll(0));
-  // logrotate signals the primary (the PID people know): each worker reopens its own files.
+  // logrotate signals the primary (the PID people know): each worker reopens its log and reloads its TLS certificate;
+  // left alone, SIGHUP would end the primary.
   process.on('SIGHUP', () => {
     try {
       options.onHangup?.();
