@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium, watchProblems } from '../helpers/chromium-page';
+import { launchChromium, until, watchProblems } from '../helpers/chromium-page';
 import { type RunningServer, startServer } from '../helpers/server';
 import { tempDir, writeTree } from '../files/support';
 
@@ -172,7 +172,7 @@ test('an existing name is replaced only when the person says so, with If-Match; 
   await waitState(item(page, 'notes.txt'), 'done');
   expect(read('notes.txt').toString()).toBe('new notes\n');
   expect(puts).toEqual([{ path: '/files/notes.txt', ifMatch: etag, ifNoneMatch: undefined }]);
-  await page.waitForFunction("document.querySelector('tbody tr[data-name=\"notes.txt\"]')?.dataset.size === '10'");
+  await until(page, "document.querySelector('tbody tr[data-name=\"notes.txt\"]')?.dataset.size === '10'");
 
   // Someone else changes the file while the dialog is open: 412, the page says so, their version stays.
   await pick('third version\n');
@@ -185,7 +185,7 @@ test('an existing name is replaced only when the person says so, with If-Match; 
   expect(await failed.locator('.fm-info').textContent()).toContain('changed on the server');
   expect(read('notes.txt').toString()).toBe('changed by someone else\n');
   // The listing shows the version on disk now.
-  await page.waitForFunction(`document.querySelector('tbody tr[data-name="notes.txt"]')?.dataset.size === '${'changed by someone else\n'.length}'`);
+  await until(page, `document.querySelector('tbody tr[data-name="notes.txt"]')?.dataset.size === '${'changed by someone else\n'.length}'`);
   // Chromium logs a failed request as an error: exactly that one 412.
   expect(problems.length).toBe(1);
   expect(problems[0]).toMatch(/status of 412/);
@@ -236,7 +236,7 @@ test('a cancelled upload leaves nothing on disk, not even a temporary file, and 
     { name: 'keep-me.txt', mimeType: 'text/plain', buffer: Buffer.from('kept\n') },
   ]);
   const li = item(page, 'cancel-me.bin');
-  await page.waitForFunction("Number(document.querySelector('.fm-uploads li[data-name=\"cancel-me.bin\"] progress')?.getAttribute('value')) > 0");
+  await until(page, "Number(document.querySelector('.fm-uploads li[data-name=\"cancel-me.bin\"] progress')?.getAttribute('value')) > 0");
   // Something is on its way: the server holds a temporary file.
   await eventually(() => onDisk().some((n) => n.startsWith('.')));
   await page.getByRole('button', { name: 'Cancel cancel-me.bin' }).click();

@@ -32,3 +32,17 @@ export function watchProblems(page: Page): string[] {
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   return problems;
 }
+
+/**
+ * Waits until `expression` (JavaScript, evaluated in the page) is true,
+ * checking every 50 ms. (Playwright's `waitForFunction` polls with a
+ * string-evaluating function, which a strict CSP rightly refuses.)
+ * @throws Error after `timeoutMs` milliseconds.
+ */
+export async function until(page: Page, expression: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while ((await page.evaluate(expression)) !== true) {
+    if (Date.now() > end) throw new Error(`still not true after ${timeoutMs} ms: ${expression}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -4,7 +4,8 @@
  * the page's script (`browser/file-manager.ts`) builds. It is meant to be
  * appended to the listing's inline stylesheet (whose hash the page's CSP
  * allows), so the script needs no `<style>` element and no `style=`
- * attribute. It uses the listing's colour variables (`--fg`, `--muted`,
+ * attribute. At phone width the row buttons show a glyph (their accessible
+ * names stay "Rename or move NAME", "Delete NAME"). It uses the listing's colour variables (`--fg`, `--muted`,
  * `--line`, `--link`, `--bg`, `--hover`), so it follows light and dark mode.
  */
 
@@ -47,5 +48,5 @@ td.actions button{font-size:.8rem;padding:2px 8px;margin-left:4px}
 .fm-buttons{display:flex;flex-wrap:wrap;justify-content:flex-end;gap:8px;margin:16px 0 0}
 body.fm-drop main{outline:3px dashed var(--link);outline-offset:-4px}
 @media (prefers-color-scheme:dark){.fm-error,.fm-uploads li[data-state=failed] .fm-info{color:#f2b8b5}}
-@media (max-width:560px){td.actions button{display:block;margin:0 0 4px auto;padding:2px 6px}#file-manager input[type=search]{width:8.5em}.fm-hint{display:none}}
+@media (max-width:560px){td.actions button{display:block;margin:0 0 6px auto;padding:2px 0;width:2.2rem;font-size:0}td.actions .fm-rename::before{content:"✎";font-size:1rem}td.actions .fm-delete::before{content:"✕";font-size:1rem}#file-manager input[type=search]{width:8.5em}.fm-hint{display:none}}
 `;

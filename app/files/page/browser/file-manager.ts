@@ -195,7 +195,11 @@ function addActions(tr: HTMLTableRowElement): void {
   const td = el('td', { className: 'actions' });
   if (!tr.classList.contains('parent')) {
     const name = nameOf(tr);
-    td.append(button('Rename', () => void rename(tr), `Rename or move ${name}`), button('Delete', () => void remove(tr), `Delete ${name}`));
+    const edit = button('Rename', () => void rename(tr), `Rename or move ${name}`);
+    const del = button('Delete', () => void remove(tr), `Delete ${name}`);
+    edit.className = 'fm-rename';
+    del.className = 'fm-delete';
+    td.append(edit, del);
   }
   tr.append(td);
 }
