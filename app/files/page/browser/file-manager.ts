@@ -12,7 +12,8 @@
  *   version the person agreed to replace (RFC 9110 §13.1.1-2);
  * - new folder: `MKCOL`; rename/move: `MOVE` with `Overwrite: F`; delete:
  *   `DELETE` (`Depth: infinity` for a folder) (RFC 4918 §9.3, §9.9, §9.6);
- * - listing and search: `GET <folder>/?json`, `GET <folder>/?q=TERM&json`.
+ * - the rows: `GET <folder>/?json`.
+ * Sorting and search are the listing's own links and form (no script).
  */
 
 interface Entry {
@@ -22,8 +23,6 @@ interface Entry {
   /** ISO 8601. */
   readonly mtime: string;
   readonly etag: string | null;
-  /** Search results only: the path below the searched folder. */
-  readonly path?: string;
 }
 
 /** A file to upload and its path below the current folder (`sub/x.txt`). */
@@ -185,7 +184,7 @@ function rowFor(e: Entry): HTMLTableRowElement {
     el('td', { className: 'size' }, dir ? '—' : el('span', { title: `${e.size} bytes`, textContent: formatSize(e.size ?? 0) })),
     el('td', { className: 'mtime' }, el('time', { dateTime: iso }, iso.slice(0, 10), el('span', { className: 'time', textContent: ` ${iso.slice(11, 16)}` }))),
   );
-  Object.assign(tr.dataset, { name: e.name, type: e.type, size: String(e.size ?? 0), mtime: String(ms) });
+  Object.assign(tr.dataset, { name: e.name, type: e.type, size: dir ? '' : String(e.size), mtime: String(ms) });
   addActions(tr);
   return tr;
 }
@@ -512,42 +511,11 @@ async function dropped(dt: DataTransfer): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
-// Filter, search, QR code
+// Filter, toolbar, QR code
 
 let needle = '';
 function filter(): void {
   for (const r of rowsNow()) r.hidden = needle !== '' && !nameOf(r).toLowerCase().includes(needle);
-}
-
-const results = el('section', { className: 'fm-results', hidden: true });
-
-async function search(term: string): Promise<void> {
-  results.replaceChildren();
-  results.hidden = term === '';
-  if (term === '') return;
-  const r = await fetch(`${HERE}?q=${encodeURIComponent(term)}&json`, { headers: { accept: 'application/json' }, cache: 'no-store' });
-  if (!r.ok) {
-    results.hidden = true;
-    say(`Search failed: ${await why(r)}.`, true);
-    return;
-  }
-  const found = (await r.json()) as { entries: Entry[]; truncated: boolean };
-  const ul = el('ul');
-  for (const e of found.entries) {
-    const dir = e.type === 'directory';
-    const rel = e.path ?? e.name;
-    ul.append(el('li', {}, el('a', { href: HERE + enc(rel) + (dir ? '/' : ''), textContent: rel + (dir ? '/' : '') }), dir || e.size === null ? '' : ` ${formatSize(e.size)}`));
-  }
-  const n = found.entries.length;
-  results.append(
-    el('h2', { textContent: `${n === 0 ? 'Nothing' : `${n}${found.truncated ? '+' : ''} result${n === 1 ? '' : 's'}`} found for “${term}” in this folder and below` }),
-    ul,
-    found.truncated ? el('p', { textContent: 'Only the first results are shown: narrow the search.' }) : '',
-    button('Close results', () => {
-      results.hidden = true;
-      (document.querySelector('#file-manager input[type="search"][name="q"]') as HTMLElement | null)?.focus();
-    }),
-  );
 }
 
 function buildToolbar(): void {
@@ -572,12 +540,6 @@ function buildToolbar(): void {
     needle = filterBox.value.trim().toLowerCase();
     filter();
   });
-  const q = el('input', { type: 'search', name: 'q', placeholder: 'in all subfolders…' });
-  const form = el('form', { className: 'fm-search', role: 'search' }, el('label', {}, 'Search ', q), el('button', { type: 'submit', textContent: 'Search' }));
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    search(q.value.trim()).catch((err: Error) => say(`Search failed: ${err.message}`, true));
-  });
   bar.append(
     button('Upload files', () => files.click()),
     button('Upload folder', () => folder.click()),
@@ -586,14 +548,13 @@ function buildToolbar(): void {
     folder,
     el('span', { className: 'fm-hint', textContent: 'or drop files and folders on the page' }),
     el('label', { className: 'filter' }, 'Filter ', filterBox),
-    form,
   );
   const qr = document.querySelector<HTMLDetailsElement>('details.qr');
   if (qr !== null) {
     qr.hidden = true;
     bar.append(button('QR code', () => void ask('QR code', Array.from(qr.childNodes, (n) => n.cloneNode(true)).filter((n) => n.nodeName !== 'SUMMARY'), ['Close'])));
   }
-  bar.after(statusLine, panel, results);
+  bar.after(statusLine, panel);
 }
 
 function dragging(ev: DragEvent): boolean {
