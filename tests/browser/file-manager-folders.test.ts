@@ -126,6 +126,13 @@ test('by keyboard alone: create a folder, rename it, move a file into it, delete
   await page.keyboard.press('Enter');
   await dialog(page).waitFor();
   expect(await dialog(page).textContent()).toContain('Delete the folder “Archive 2024” and everything in it (1 item at its top level)?');
+  expect(await focused(page)).toBe('dialog BUTTON');
+  expect(await page.evaluate('document.activeElement.textContent')).toBe('Cancel');
+  await page.keyboard.press('Enter'); // Cancel
+  await dialog(page).waitFor({ state: 'detached' });
+  expect(exists('Archive 2024/New name.txt')).toBe(true);
+  await page.keyboard.press('Enter'); // focus is back on its Delete button
+  await dialog(page).waitFor();
   await page.keyboard.press('Escape');
   await dialog(page).waitFor({ state: 'detached' });
   expect(exists('Archive 2024/New name.txt')).toBe(true);

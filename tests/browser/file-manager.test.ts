@@ -252,6 +252,31 @@ test('a cancelled upload leaves nothing on disk, not even a temporary file, and 
   await page.context().close();
 }, 60_000);
 
+test('a new name taken by someone else while its upload waits is not overwritten (If-None-Match: *, 412)', async () => {
+  const { page, problems, puts } = await open();
+  await throttle(page, 300 * 1024);
+  // Three uploads at a time: the fourth waits in the queue.
+  const slow = ['slow-1.bin', 'slow-2.bin', 'slow-3.bin'].map((name) => ({ name, mimeType: 'application/octet-stream', buffer: crypto.randomBytes(400 * 1024) }));
+  await filesInput(page).setInputFiles([...slow, { name: 'late.txt', mimeType: 'text/plain', buffer: Buffer.from('mine\n') }]);
+  const late = item(page, 'late.txt');
+  await waitState(item(page, 'slow-1.bin'), 'sending');
+  expect(await late.getAttribute('data-state')).toBe('queued');
+  fs.writeFileSync(path.join(dir, 'late.txt'), 'someone else\n');
+  await waitState(late, 'failed');
+  expect(await late.locator('.fm-info').textContent()).toBe('not uploaded: a file by that name appeared on the server meanwhile');
+  expect(read('late.txt').toString()).toBe('someone else\n');
+  for (const f of slow) {
+    await waitState(item(page, f.name), 'done');
+    expect(read(f.name).equals(f.buffer)).toBe(true);
+  }
+  expect(puts.find((p) => p.path === '/files/late.txt')?.ifNoneMatch).toBe('*');
+  // The row shows the file that is on disk.
+  await until(page, `document.querySelector('tbody tr[data-name="late.txt"]')?.dataset.size === '${'someone else\n'.length}'`);
+  expect(problems).toHaveLength(1);
+  expect(problems[0]).toMatch(/status of 412/);
+  await page.context().close();
+}, 60_000);
+
 test('files dropped on the page are uploaded', async () => {
   const { page, problems } = await open();
   // A drop as the browser delivers it (a real drag cannot be scripted from outside).

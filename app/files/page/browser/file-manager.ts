@@ -112,9 +112,10 @@ async function why(r: Response, what: Record<number, string> = {}): Promise<stri
 
 /**
  * A modal `<dialog>` (focus moves in, Escape closes, focus returns).
+ * @param focus the element to focus first, or the index of a choice (the first by default).
  * @returns the label of the button chosen, or `''` for Escape or "Cancel".
  */
-function ask(title: string, parts: (Node | string)[], choices: string[], focus?: HTMLElement): Promise<string> {
+function ask(title: string, parts: (Node | string)[], choices: string[], focus: HTMLElement | number = 0): Promise<string> {
   return new Promise((resolve) => {
     const back = document.activeElement as HTMLElement | null;
     const row = el('p', { className: 'fm-buttons' });
@@ -134,7 +135,7 @@ function ask(title: string, parts: (Node | string)[], choices: string[], focus?:
     });
     document.body.append(d);
     d.showModal();
-    (focus ?? (row.firstElementChild as HTMLElement)).focus();
+    (typeof focus === 'number' ? (row.children[focus] as HTMLElement) : focus).focus();
   });
 }
 
@@ -291,7 +292,8 @@ async function remove(tr: HTMLTableRowElement): Promise<void> {
     const n = (await listing(urlOf(tr)).catch(() => null))?.length ?? 0;
     text = n === 0 ? `Delete the empty folder “${name}”?` : `Delete the folder “${name}” and everything in it (${n} item${n === 1 ? '' : 's'} at its top level)?`;
   }
-  if ((await ask('Delete', [el('p', { textContent: text })], ['Delete', 'Cancel'])) !== 'Delete') return;
+  // Focus on Cancel: Enter alone deletes nothing.
+  if ((await ask('Delete', [el('p', { textContent: text })], ['Delete', 'Cancel'], 1)) !== 'Delete') return;
   const r = await fetch(urlOf(tr), { method: 'DELETE', headers: isFolder(tr) ? { Depth: 'infinity' } : {} });
   if (r.ok) {
     say(`Deleted “${name}”.`);
