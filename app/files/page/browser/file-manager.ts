@@ -104,10 +104,22 @@ function say(text: string, error = false): void {
   statusLine.classList.toggle('fm-error', error);
 }
 
+/** What a refusal means to a person, by status code. */
+const REFUSALS: Record<number, string> = {
+  401: 'you need to sign in (reload the page to be asked)',
+  403: 'not allowed',
+  413: 'too large for this server',
+  507: "the server's disk is full",
+};
+
 /** Why a request failed, in words: the status, and the server's explanation when it sent text. */
+function because(status: number, statusText: string, type: string, body: string, what: Record<number, string> = {}): string {
+  const text = type.startsWith('text/plain') ? body.trim().slice(0, 200) : '';
+  return `${what[status] ?? REFUSALS[status] ?? `the server answered ${status} ${statusText}`}${text ? ` (${text})` : ''}`;
+}
+
 async function why(r: Response, what: Record<number, string> = {}): Promise<string> {
-  const text = (r.headers.get('content-type') ?? '').startsWith('text/plain') ? (await r.text()).trim().slice(0, 200) : '';
-  return `${what[r.status] ?? `the server answered ${r.status} ${r.statusText}`}${text ? ` (${text})` : ''}`;
+  return because(r.status, r.statusText, r.headers.get('content-type') ?? '', await r.text(), what);
 }
 
 /**
@@ -427,7 +439,7 @@ function send(job: Job): void {
     if (x.status >= 200 && x.status < 300) finish(job, 'done', `done, ${formatSize(job.file.size)}`);
     else {
       const text = x.status === 412 ? (job.replaces ? 'not replaced: the file changed on the server since you chose to replace it' : 'not uploaded: a file by that name appeared on the server meanwhile')
-        : `failed: the server answered ${x.status} ${x.statusText}${x.responseText ? ` (${x.responseText.trim().slice(0, 200)})` : ''}`;
+        : `failed: ${because(x.status, x.statusText, x.getResponseHeader('content-type') ?? '', x.responseText)}`;
       finish(job, 'failed', text);
       say(`“${job.rel}” ${text}.`, true);
     }
