@@ -174,10 +174,10 @@ test('an existing name is replaced only when the person says so, with If-Match; 
   expect(puts).toEqual([{ path: '/files/notes.txt', ifMatch: etag, ifNoneMatch: undefined }]);
   await until(page, "document.querySelector('tbody tr[data-name=\"notes.txt\"]')?.dataset.size === '10'");
 
-  // Someone else changes the file while the dialog is open: 412, the page says so, their version stays.
+  // Someone else changes the file (another size, so another entity-tag) while
+  // the dialog is open: 412, the page says so, their version stays.
   await pick('third version\n');
   await dialog.waitFor();
-  await new Promise((r) => setTimeout(r, 1100)); // a later modification time, whatever the clock's grain
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'changed by someone else\n');
   await dialog.getByRole('button', { name: 'Replace' }).click();
   const failed = item(page, 'notes.txt').last();
