@@ -167,16 +167,17 @@ test('by keyboard alone: create a folder, rename it, move a file into it, delete
 }, 60_000);
 
 test('filter the rows, sort by size (a new upload lands in its place), search all subfolders', async () => {
-  writeTree(dir, { 'sorted/a-small.txt': '1', 'sorted/b-large.txt': '1'.repeat(5000), 'sorted/c-medium.txt': '1'.repeat(300) });
+  // A folder whose URL path is percent-encoded: uploads go to the right place.
+  writeTree(dir, { 'sorted by size/a-small.txt': '1', 'sorted by size/b-large.txt': '1'.repeat(5000), 'sorted by size/c-medium.txt': '1'.repeat(300) });
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   const page = await context.newPage();
   const problems = watchProblems(page);
-  await page.goto(`${base}/files/sorted/?sort=size&order=desc`);
+  await page.goto(`${base}/files/sorted%20by%20size/?sort=size&order=desc`);
   expect(await shown(page)).toEqual(['b-large.txt', 'c-medium.txt', 'a-small.txt']);
   await page.locator('#file-manager input[type="file"]:not([webkitdirectory])').setInputFiles({ name: 'd-mid.txt', mimeType: 'text/plain', buffer: Buffer.from('1'.repeat(1000)) });
   await row(page, 'd-mid.txt').waitFor();
   expect(await shown(page)).toEqual(['b-large.txt', 'd-mid.txt', 'c-medium.txt', 'a-small.txt']);
-  expect(fs.readFileSync(path.join(dir, 'sorted', 'd-mid.txt'), 'utf8')).toBe('1'.repeat(1000));
+  expect(fs.readFileSync(path.join(dir, 'sorted by size', 'd-mid.txt'), 'utf8')).toBe('1'.repeat(1000));
 
   // Filter: only the rows whose name contains the text; cleared, all again.
   await page.locator('label.filter input').fill('MEDIUM');
