@@ -235,6 +235,8 @@ test('at desktop and phone width, light and dark: laid out, nothing overflows si
     { name: 'minutes.txt', mimeType: 'text/plain', buffer: Buffer.from('minutes\n') },
   ]);
   await row(page, 'minutes.txt').waitFor();
+  // The file manager's own rules (FILE_MANAGER_STYLE) are in the page's style.
+  expect(await page.evaluate("getComputedStyle(document.querySelector('.fm-uploads')).borderTopLeftRadius")).toBe('8px');
   await page.screenshot({ path: path.join(ARTIFACTS, 'file-manager-desktop.png'), fullPage: true });
   expect(problems).toEqual([]);
   await page.context().close();
@@ -242,6 +244,9 @@ test('at desktop and phone width, light and dark: laid out, nothing overflows si
   for (const colorScheme of ['light', 'dark'] as const) {
     const phone = await open('', { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme });
     expect(await phone.page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    // Row actions shrink to glyphs; their accessible names stay.
+    expect(await phone.page.evaluate("getComputedStyle(document.querySelector('td.actions button')).fontSize")).toBe('0px');
+    expect(await phone.page.getByRole('button', { name: 'Delete minutes.txt' }).isVisible()).toBe(true);
     // Buttons read as the page does: light text on dark in dark mode, the reverse in light.
     const [fg, bg] = (await phone.page.evaluate(
       "(() => { const s = getComputedStyle(document.querySelector('#file-manager button')); return [s.color, s.backgroundColor]; })()",
