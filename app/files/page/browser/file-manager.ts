@@ -177,12 +177,13 @@ function nameOf(tr: HTMLTableRowElement): string {
 const isFolder = (tr: HTMLTableRowElement): boolean => (tr.dataset.type ?? (tr.classList.contains('dir') ? 'directory' : 'file')) === 'directory';
 const urlOf = (tr: HTMLTableRowElement): string => HERE + encodeURIComponent(nameOf(tr)) + (isFolder(tr) ? '/' : '');
 
-/** The listing's order (folders first, then by the sort key, then by name), as the server sorts. */
+/** The listing's order, as the server sorts: folders first, then by the sort key (ties by name ascending). */
 function compare(a: HTMLTableRowElement, b: HTMLTableRowElement): number {
   if (isFolder(a) !== isFolder(b)) return isFolder(a) ? -1 : 1;
-  const key = sortKey === 'size' || sortKey === 'mtime' ? sortKey : '';
-  const c = (key ? Number(a.dataset[key]) - Number(b.dataset[key]) : 0) || collator.compare(nameOf(a), nameOf(b));
-  return descending ? -c : c;
+  const sign = descending ? -1 : 1;
+  const byName = collator.compare(nameOf(a), nameOf(b));
+  if (sortKey !== 'size' && sortKey !== 'mtime') return byName * sign;
+  return (Number(a.dataset[sortKey] || 0) - Number(b.dataset[sortKey] || 0)) * sign || byName;
 }
 
 /** A row in the listing's markup (`tr.dir|file[data-*]`, `td.name a`, `td.size`, `td.mtime time`). */
@@ -243,11 +244,12 @@ function refresh(...names: string[]): Promise<void> {
       const entries = (await listing(HERE)) ?? [];
       const paged = document.querySelector('nav.pages') !== null;
       const byName = new Map(entries.map((e) => [e.name, e]));
+      // data-mtime is rounded, the JSON time truncated: they may differ by 1 ms.
       for (const tr of rowsNow()) {
         const e = byName.get(nameOf(tr));
         byName.delete(nameOf(tr));
         if (e === undefined) tr.remove();
-        else if (e.type !== (isFolder(tr) ? 'directory' : 'file') || (e.type === 'file' && (tr.dataset.size !== String(e.size) || tr.dataset.mtime !== String(Date.parse(e.mtime))))) {
+        else if (e.type !== (isFolder(tr) ? 'directory' : 'file') || (e.type === 'file' && (tr.dataset.size !== String(e.size) || Math.abs(Number(tr.dataset.mtime) - Date.parse(e.mtime)) > 1))) {
           tr.replaceWith(rowFor(e));
         }
       }
