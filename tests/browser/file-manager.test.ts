@@ -179,6 +179,10 @@ test('an existing name is replaced only when the person says so, with If-Match; 
   await pick('third version\n');
   await dialog.waitFor();
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'changed by someone else\n');
+  // A file rewritten in place (not through the server) shows in listings
+  // within 1 s (the listing cache's stated guarantee): let the listing
+  // read last age past that, so the refresh after the 412 must see it.
+  await new Promise((r) => setTimeout(r, 1100));
   await dialog.getByRole('button', { name: 'Replace' }).click();
   const failed = item(page, 'notes.txt').last();
   await waitState(failed, 'failed');
