@@ -35,6 +35,9 @@ export interface CommandLine {
   log: { accessLog: string | undefined; logFormat: LogFormat; quiet: boolean; client: ClientResolver | undefined };
   /** `--trace FILE`: where request and response heads are written; `undefined` for none. */
   trace: string | undefined;
+  // Listing page (issue 10)
+  /** Print a QR code of the /files/ LAN URL in the banner on a terminal (`--no-qr` turns it off). */
+  qr: boolean;
 }
 
 function existingDirectory(name: string, value: unknown): string | undefined {
@@ -101,6 +104,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('trust-proxy', { type: 'string', describe: 'Addresses or subnets (ADDR[/BITS],...) of proxies whose Forwarded or X-Forwarded-For names the client in logs' })
     .option('trace', { type: 'string', describe: 'Write every request and response head, exactly as on the wire, with its connection, to FILE' })
     .option('quiet', { type: 'boolean', default: false, describe: 'No per-request line on a terminal (without --access-log)' })
+    // Listing page (issue 10)
+    .option('qr', { type: 'boolean', default: true, describe: 'With --directory, print a QR code of the /files/ LAN URL when the banner goes to a terminal (--no-qr: never)' })
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 -p 8080 -d /srv/files --workers auto', 'port 8080, files from /srv/files, one process per CPU')
@@ -145,5 +150,6 @@ export function parseCommandLine(argv: string[]): CommandLine {
       client: args['trust-proxy'] === undefined ? undefined : trustProxy(parseTrustList(args['trust-proxy'])),
     },
     trace: args.trace,
+    qr: args.qr, // listing page (issue 10)
   };
 }

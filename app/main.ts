@@ -19,12 +19,12 @@ import { ListingCache } from './files/directory-listing.js';
 import { FileCache } from './files/file-cache.js';
 import { staticSite } from './files/static-site.js';
 import { compression } from '../stages/compression.js';
-import { bannerLines, printBanner } from './ops/banner.js';
+import { bannerLines, bannerOnTerminal, printBanner } from './ops/banner.js';
 import { listenFailure, wellKnownPortWarning } from './ops/ports.js';
 import { sweepInBackground } from './ops/stale-uploads.js';
 import { isWorker, runPrimary, tellPrimary, workerListenOptions } from './ops/workers.js';
 import { installShutdown } from './ops/shutdown.js';
-import { accessLogFromOptions } from './ops/access-log.js';
+import { accessLogFromOptions, prepareLogFile } from './ops/access-log.js';
 import { openTrace } from './ops/trace.js';
 
 /** The stages' routes and filters, assembled into one handler. */
@@ -50,7 +50,7 @@ function serve(cli: CommandLine): void {
   let log: ReturnType<typeof accessLogFromOptions>;
   let trace: ReturnType<typeof openTrace> | undefined;
   try {
-    log = accessLogFromOptions(cli.log);
+    log = accessLogFromOptions({ ...cli.log, headerByOtherProcess: worker });
     trace = cli.trace === undefined ? undefined : openTrace(cli.trace);
   } catch (e) {
     const line = `error: ${(e as Error).message}`;
@@ -100,7 +100,7 @@ function serve(cli: CommandLine): void {
 
 /** Once the port is served: the banner, then the stale-upload sweep in the background. */
 function ready(cli: CommandLine, port: number, address: string, pids: number[]): void {
-  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids }));
+  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids, qr: cli.qr && bannerOnTerminal() }));
   if (cli.directory !== undefined) sweepInBackground(cli.directory, cli.server.bodyTimeout);
 }
 
@@ -116,7 +116,22 @@ function main(): void {
   const warning = wellKnownPortWarning(cli.port);
   if (warning !== undefined) console.error(warning);
   if (cli.workers === 1) return serve(cli);
-  runPrimary({ workers: cli.workers, port: cli.port, graceMs: cli.shutdownTimeout + 2000, onReady: (port, address, pids) => ready(cli, port, address, pids) });
+  // The workers share one log file: the primary makes it (and a CSV log's header row) once.
+  const { accessLog, logFormat } = cli.log;
+  const prepareLog = () => accessLog !== undefined && prepareLogFile(accessLog, logFormat);
+  try {
+    prepareLog();
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  runPrimary({
+    workers: cli.workers,
+    port: cli.port,
+    graceMs: cli.shutdownTimeout + 2000,
+    onReady: (port, address, pids) => ready(cli, port, address, pids),
+    onHangup: prepareLog,
+  });
 }
 
 main();

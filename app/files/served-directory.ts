@@ -42,6 +42,8 @@ export interface ServedDirectoryOptions {
   readonly cache: FileCache;
   /** The listing cache, shared by every served directory. */
   readonly listings: ListingCache;
+  /** Writes are accepted here: listings embed the file manager script. Default false (the `--root` site). */
+  readonly writable?: boolean;
 }
 
 const NOT_FOUND: Response = Object.freeze({ status: 404 });
@@ -83,6 +85,7 @@ export function servedDirectory(options: ServedDirectoryOptions): RequestHandler
   const root = realpathSync(options.directory);
   const inside = (p: string) => isInside(root, p);
   const { prefix, dotfiles, cache, listings } = options;
+  const writable = options.writable === true;
   const keyPrefix = `${nextId++}:`;
   const isHidden = (name: string) => (!dotfiles && name.startsWith('.')) || isPartialUpload(name);
 
@@ -124,7 +127,7 @@ export function servedDirectory(options: ServedDirectoryOptions): RequestHandler
       if (index.stats.isFile()) return serveOpened(req, key, index, indexPath, 'index.html', foldersOf(segments, segments.length));
       closeFd(index.fd);
     }
-    return listingResponse(req, dir, prefix + segments.map((s) => `${s}/`).join(''), segments.length > 0, { isHidden, isInside: inside }, listings);
+    return listingResponse(req, { dir, prefix, segments, policy: { isHidden, isInside: inside }, writable }, listings);
   };
 
   /** The full lookup: decode, open, check, answer (and fill the cache). */

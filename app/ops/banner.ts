@@ -9,6 +9,7 @@
  */
 
 import os from 'node:os';
+import { qrTerminal } from './qr.js';
 
 /** What the banner describes. */
 export interface BannerInfo {
@@ -22,6 +23,13 @@ export interface BannerInfo {
   readonly root: string | undefined;
   /** PIDs of the processes serving the port (one: this process). */
   readonly pids: readonly number[];
+  /** Show a QR code of `/files/` at the first LAN IPv4 URL (when a directory is served and there is one). */
+  readonly qr?: boolean;
+}
+
+/** Whether the banner's lines after the first reach a terminal (see {@link printBanner}). */
+export function bannerOnTerminal(): boolean {
+  return process.stdout.isTTY === true || process.stderr.isTTY === true;
 }
 
 /** The interfaces' addresses, as `os.networkInterfaces()` returns them. */
@@ -79,6 +87,15 @@ export function bannerLines(info: BannerInfo, interfaces?: Interfaces): string[]
       : '  /files/ serves nothing (no --directory); uploads disabled',
   );
   lines.push(info.root !== undefined ? `  /       serves the site in ${info.root}` : '  /       answers 200 (no --root site)');
+  if (info.qr === true && info.directory !== undefined) {
+    const lan = urls.find(([url, note]) => note.startsWith('LAN') && !url.includes('['));
+    if (lan !== undefined) {
+      const url = `${lan[0]}files/`;
+      lines.push(`  scan to open ${url} on a phone on this network:`);
+      // Lines that are only colour escapes (the renderer ends with one) are left out.
+      for (const l of qrTerminal(url).split('\n')) if (l.replace(/\x1b\[[0-9;]*m/g, '') !== '') lines.push(`  ${l}`);
+    }
+  }
   lines.push(
     info.pids.length === 1
       ? `  1 process (pid ${info.pids[0]}); Ctrl-C stops it`

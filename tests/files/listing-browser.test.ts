@@ -2,6 +2,7 @@
 // phone, with JavaScript off: nothing overflows sideways, "Next" and the
 // page form lead to the right pages. Screenshots go to tests/artifacts/.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { ROOT, type RunningServer, startServer } from '../helpers/server';
@@ -18,6 +19,8 @@ beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   dir = tempDir('listing-browser');
   fs.mkdirSync(path.join(dir, 'many'));
+  fs.mkdirSync(path.join(dir, 'tree', 'sub folder'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'tree', 'sub folder', 'needle-inside.txt'), 'found');
   for (let i = 0; i < FILES; i++) fs.writeFileSync(path.join(dir, 'many', `report-${i}.txt`), '');
   server = await startServer(['--directory', dir]);
   base = `http://127.0.0.1:${server.port}`;
@@ -37,7 +40,7 @@ test('on a phone without JavaScript, a paged listing fits the width and its Next
   const page = await context.newPage();
   await page.goto(`${base}/files/many/`);
   expect(await page.title()).toBe('Index of /files/many/');
-  const firstRow = () => page.locator('tbody tr:not(.parent) td.name a').first().textContent();
+  const firstRow = () => page.locator('tbody tr.file td.name a').first().textContent();
   expect(await firstRow()).toBe('report-0.txt');
   expect(await page.locator('tbody tr:not(.parent)').count()).toBe(1000);
   expect(await page.locator('footer').textContent()).toBe('0 folders, 2,500 files; entries 1–1,000 shown');
@@ -52,10 +55,51 @@ test('on a phone without JavaScript, a paged listing fits the width and its Next
   expect(await page.locator('tbody tr:not(.parent)').count()).toBe(500);
   await context.close();
 
-  // Layout: measured with scripts allowed (the page itself runs none).
+  // Layout: measured with scripts allowed (the file manager script runs).
   const measuring = await browser.newContext({ viewport: { width: 375, height: 720 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   const p2 = await measuring.newPage();
   await p2.goto(`${base}/files/many/?page=2`);
   expect(await p2.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
   await measuring.close();
+}, 60_000);
+
+test('with JavaScript, in dark mode on a phone: the script runs under the CSP, sort links, search and the QR code work, nothing overflows', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 720 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${base}/files/many/`);
+  // The file manager script ran (its filter box is there) and the CSP blocked nothing.
+  await page.locator('label.filter').waitFor();
+  expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(22, 25, 29)');
+  // Sort by size, then flip the order, through the column header links.
+  await page.locator('th.size a').click();
+  await page.waitForURL(`${base}/files/many/?sort=size&order=asc`);
+  await page.locator('th.size a').click();
+  await page.waitForURL(`${base}/files/many/?sort=size&order=desc`);
+  expect(await page.locator('th.size').getAttribute('aria-sort')).toBe('descending');
+  // The QR code opens and is big enough to scan (a machine without a LAN address offers none).
+  const hasLan = Object.values(os.networkInterfaces()).some((l) => l?.some((i) => i.family === 'IPv4' && !i.internal));
+  if (hasLan) {
+    await page.locator('details.qr summary').click();
+    const img = page.locator('details.qr img');
+    await page.waitForFunction("(() => { const i = document.querySelector('details.qr img'); return i !== null && i.complete && i.naturalWidth > 0; })()", undefined, { timeout: 10_000 });
+    const box = await img.boundingBox();
+    expect(box!.width).toBeGreaterThan(150);
+  } else expect(await page.locator('details.qr').count()).toBe(0);
+  expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'listing-dark-phone.png'), fullPage: false });
+  // Search below a folder: the match links to the file.
+  await page.goto(`${base}/files/tree/`);
+  await page.locator('form.search input[name="q"]').fill('NEEDLE');
+  await page.locator('form.search button').click();
+  await page.waitForURL(`${base}/files/tree/?q=NEEDLE`);
+  await page.locator('td.name a').first().click();
+  await page.waitForURL(`${base}/files/tree/sub%20folder/needle-inside.txt`);
+  expect(await page.locator('body').textContent()).toBe('found');
+  expect(problems).toEqual([]);
+  await context.close();
 }, 60_000);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { ListingCache, type ListingPolicy } from '../../app/files/directory-listing';
+import { ListingCache, type ListingPolicy, listingResponse } from '../../app/files/directory-listing';
 import { RequestParser } from '../../app/http/parser';
 import { type Request, RequestBody } from '../../app/http/request';
 import type { Response } from '../../app/http/response';
@@ -36,7 +36,7 @@ function request(target: string, headers: Record<string, string> = {}): Request 
 }
 
 function list(cache: ListingCache, f: number, query = '', headers: Record<string, string> = {}): Promise<Response> {
-  return cache.respond(request(`/files/d${f}/${query}`, headers), path.join(dir, `d${f}`), `/files/d${f}/`, true, policy);
+  return listingResponse(request(`/files/d${f}/${query}`, headers), { dir: path.join(dir, `d${f}`), prefix: '/files/', segments: [`d${f}`], policy, writable: false }, cache);
 }
 
 function rows(body: Buffer): string[] {
@@ -56,7 +56,7 @@ test('a page and its gzip-coded variant are made once and then reused', async ()
 });
 
 test('however many folders and codings are listed, the bytes kept stay within the budget; evicted folders list correctly again', async () => {
-  const maxBytes = 150_000;
+  const maxBytes = 250_000;
   const cache = new ListingCache({ maxBytes, pageSize: 100 });
   for (let round = 0; round < 2; round++) {
     for (let f = 0; f < FOLDERS; f++) {
@@ -83,11 +83,32 @@ test('a symlink whose target turns from a file into a folder is listed as a fold
   fs.mkdirSync(folder);
   fs.writeFileSync(path.join(dir, 'target'), 'file');
   fs.symlinkSync(path.join(dir, 'target'), path.join(folder, 'link'));
-  const req = () => cache.respond(request('/files/links/'), folder, '/files/links/', true, policy);
+  const req = () => listingResponse(request('/files/links/'), { dir: folder, prefix: '/files/', segments: ['links'], policy, writable: false }, cache);
   expect(rows((await req()).body as Buffer)).toEqual(['link']);
   fs.rmSync(path.join(dir, 'target'));
   fs.mkdirSync(path.join(dir, 'target'));
   const res = await req();
   expect(res.status).toBe(200);
   expect(rows(res.body as Buffer)).toEqual(['link/']);
+});
+
+test('views that need every row (size order, JSON) are kept and reused, and stay within the budget with the rest', async () => {
+  const cache = new ListingCache({ pageSize: 100 });
+  for (const query of ['?sort=size&order=desc', '?sort=mtime&page=2', '?json', '?json&sort=size']) {
+    const a = await list(cache, 1, query);
+    const b = await list(cache, 1, query);
+    expect([query, a.status]).toEqual([query, 200]);
+    expect(b.body).toBe(a.body);
+  }
+  const json = JSON.parse((await list(cache, 1, '?json')).body!.toString()) as { entries: unknown[] };
+  expect(json.entries).toHaveLength(FILES);
+  const maxBytes = 200_000;
+  const small = new ListingCache({ maxBytes, pageSize: 100 });
+  for (let f = 0; f < FOLDERS; f++) {
+    for (const query of ['?json', '?sort=size', '?sort=size&page=2', '']) {
+      expect((await list(small, f, query)).status).toBe(200);
+      await new Promise((r) => setImmediate(r));
+      expect(small.size).toBeLessThanOrEqual(maxBytes);
+    }
+  }
 });

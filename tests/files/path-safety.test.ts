@@ -104,16 +104,18 @@ describe.each([
   });
 
   test('listings leave out dotfiles and symlinks that lead outside', async () => {
+    // The rows only: the page's script and style are the same for every folder.
+    const rows = (html: string) => html.slice(html.indexOf('<tbody>'), html.indexOf('</tbody>'));
     const res = await send(srv().port, prefix);
     expect(res.status).toBe(200);
-    const html = res.body.toString();
+    const html = rows(res.body.toString());
     expect(html).toContain('href="ok.txt"');
     expect(html).toContain('href="dir-in/"');
     expect(html).not.toContain('.env');
     expect(html).not.toContain('.git');
     expect(html).not.toContain('link-out');
     expect(html).not.toContain('dir-out');
-    const sub = (await send(srv().port, `${prefix}sub/`)).body.toString();
+    const sub = rows((await send(srv().port, `${prefix}sub/`)).body.toString());
     expect(sub).toContain('href="link-in.txt"');
     expect(sub).not.toContain('relative-out');
     expect(sub).not.toContain('.hidden');

@@ -63,3 +63,34 @@ test('on a terminal the whole banner goes to stdout', () => {
   expect(r.stdout).toContain('uploads enabled');
   expect(r.stdout).toContain('http://127.0.0.1:');
 });
+
+/** Runs the server for 3 s with a pseudo-terminal as stdout (stderr dropped) and returns what it printed. */
+function onTerminal(args: string[]): string {
+  const [cmd, argv] = serverCommand('node', args);
+  const line = [cmd, ...argv].map((a) => `'${a}'`).join(' ');
+  return spawnSync('script', ['-qec', `timeout -s TERM 3 ${line} 2>/dev/null`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 }).stdout;
+}
+
+const lanIPv4 = Object.values(os.networkInterfaces())
+  .flat()
+  .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+
+test('on a terminal with --directory, the banner shows a QR code of /files/ at the LAN address; --no-qr and a pipe show none', async () => {
+  const out = onTerminal(['--port', '0', '-d', dir]);
+  const port = /Listening on http:\/\/localhost:(\d+)/.exec(out)?.[1];
+  expect(port).toBeDefined();
+  if (lanIPv4 !== undefined) {
+    expect(out).toContain(`scan to open http://${lanIPv4}:${port}/files/ on a phone`);
+    expect(out.match(/[█▀▄]/g)?.length ?? 0).toBeGreaterThan(100);
+  } else {
+    expect(out).not.toContain('scan to open'); // no LAN address: nothing a phone could open
+  }
+  const off = onTerminal(['--port', '0', '-d', dir, '--no-qr']);
+  expect(off).toMatch(/Listening on/);
+  expect(off).not.toContain('scan to open');
+  expect(off).not.toMatch(/[█▀▄]/);
+  server = launch(['--port', '0', '-d', dir]);
+  const piped = await wholeBanner(server);
+  expect(piped).toContain('uploads enabled');
+  expect(piped).not.toContain('scan to open');
+}, 30_000);
