@@ -8,6 +8,9 @@
 import { createHash } from 'node:crypto';
 import { FILE_MANAGER_JS } from './file-manager-script.js';
 
+/** The CSS the script's toolbar, uploads panel, row actions and dialogs need, appended to the listing's inline style. */
+export { FILE_MANAGER_STYLE } from './style.js';
+
 /** The script's JavaScript source, UTF-8 text, to place between `<script>` and `</script>`. */
 export const FILE_MANAGER_SCRIPT: string = FILE_MANAGER_JS;
 
