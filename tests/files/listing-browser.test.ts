@@ -84,11 +84,15 @@ test('with JavaScript, in dark mode on a phone: the script runs under the CSP, s
   // The QR code opens and is big enough to scan (a machine without a LAN address offers none).
   const hasLan = Object.values(os.networkInterfaces()).some((l) => l?.some((i) => i.family === 'IPv4' && !i.internal));
   if (hasLan) {
-    await page.locator('details.qr summary').click();
-    const img = page.locator('details.qr img');
-    await page.waitForFunction("(() => { const i = document.querySelector('details.qr img'); return i !== null && i.complete && i.naturalWidth > 0; })()", undefined, { timeout: 10_000 });
+    // With the script, the QR code opens in a dialog from the toolbar (without it, from its <details>).
+    await page.getByRole('button', { name: 'QR code' }).click();
+    const img = page.locator('dialog img');
+    await img.waitFor();
+    const deadline = Date.now() + 10_000;
+    while (!(await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const box = await img.boundingBox();
     expect(box!.width).toBeGreaterThan(150);
+    await page.keyboard.press('Escape');
   } else expect(await page.locator('details.qr').count()).toBe(0);
   expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
   await page.screenshot({ path: path.join(ARTIFACTS, 'listing-dark-phone.png'), fullPage: false });
