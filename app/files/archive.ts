@@ -207,7 +207,10 @@ class ArchiveStream extends Readable {
     this.stopped = true;
     this.source?.destroy(); // closes its descriptor
     this.source = null;
-    this.encoder?.destroy();
+    // Left to the garbage collector, not destroyed: destroying it mid-entry
+    // makes tar-stream's pipeline emit an error on a stream nobody can listen to.
+    this.encoder?.abort();
+    this.encoder?.pause();
     this.wakeRoom();
     this.wakeEntry();
     cb(err);
