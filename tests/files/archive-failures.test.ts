@@ -1,7 +1,8 @@
 // Folder downloads when things go wrong (issue 10): a client that goes away
 // mid-archive stops the walk and every file it opened is closed (counted in
-// /proc/<pid>/fd), the server answers the next request; what the server may
-// not read (EACCES) is left out and the archive goes on.
+// /proc/<pid>/fd), the server answers the next request; a file that shrinks
+// mid-entry cuts the download rather than send a wrong entry; what the
+// server may not read (EACCES) is left out and the archive goes on.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -83,6 +84,53 @@ describe('a client that disconnects mid-archive', () => {
     const next = await send(server.port, '/files/small.txt');
     expect(next.status).toBe(200);
     expect(next.body.toString()).toBe('still served\n');
+  });
+});
+
+describe('a file that shrinks while it is archived', () => {
+  let dir: string;
+  let server: RunningServer;
+  beforeAll(async () => {
+    dir = path.join(base, 'shrinking');
+    fs.mkdirSync(dir);
+    server = await startServer(['--directory', dir]);
+  });
+  afterAll(() => server.stop());
+
+  test.each(['zip', 'tar'])('(?%s) cuts the connection (no wrong entry), and the server stays healthy', async (format) => {
+    const file = path.join(dir, 'growing.log');
+    const block = randomBytes(1024 * 1024);
+    const fd = fs.openSync(file, 'w');
+    for (let i = 0; i < 64; i++) fs.writeSync(fd, block);
+    fs.closeSync(fd);
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.write(`GET /files/?${format} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let held = false;
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await new Promise<void>((resolve) => {
+      socket.on('data', (d: Buffer) => {
+        chunks.push(d);
+        received += d.length;
+        if (received >= 1024 * 1024 && !held) {
+          held = true;
+          socket.pause();
+          resolve();
+        }
+      });
+    });
+    // The server has read a few MiB at most (our pause holds it back): cut the file far below its 64 MiB.
+    fs.truncateSync(file, 24 * 1024 * 1024);
+    socket.resume();
+    await closed;
+    const raw = Buffer.concat(chunks);
+    expect(raw.toString('latin1', 0, 15)).toBe('HTTP/1.1 200 OK');
+    expect(raw.subarray(-5).toString('latin1')).not.toBe('0\r\n\r\n'); // no last-chunk: the download is visibly incomplete
+    expect(raw.length).toBeLessThan(64 * 1024 * 1024);
+    const next = await send(server.port, '/files/growing.log', {}, 'HEAD');
+    expect(next.header('Content-Length')).toBe(String(24 * 1024 * 1024));
+    expect([...openDescriptors(server.process.pid!).values()].filter((p) => p.startsWith(`${dir}/`))).toEqual([]);
   });
 });
 
