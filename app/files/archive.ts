@@ -57,6 +57,8 @@ export interface ArchiveRules {
 
 /** Bytes buffered between the archive encoder and the socket; also each encoder's stream buffer. */
 const BUFFER_BYTES = 64 * 1024;
+/** Encoder output chunks below this size are gathered before they are sent. */
+const SMALL_CHUNK = 4 * 1024;
 /** Files up to this size are read whole, so their zip header carries sizes and CRC up front. */
 const SMALL_FILE = 64 * 1024;
 /** zlib level for deflated zip entries: 1 is near level 6's size on text at several times its speed. */
@@ -155,6 +157,10 @@ class ArchiveStream extends Readable {
   /** The file being streamed into the encoder, if any; destroying it closes its descriptor. */
   private source: FileStream | null = null;
   private stopped = false;
+  /** Small chunks of the encoder's output not passed on yet ({@link gather}). */
+  private small: Buffer[] = [];
+  private smallBytes = 0;
+  private flushQueued = false;
 
   constructor(
     private readonly format: ArchiveFormat,
@@ -175,19 +181,57 @@ class ArchiveStream extends Readable {
     const encoder =
       this.format === 'zip' ? new ZipArchive({ highWaterMark: BUFFER_BYTES, zlib: { level: DEFLATE_LEVEL } }) : new TarArchive({ highWaterMark: BUFFER_BYTES });
     this.encoder = encoder;
-    encoder.on('data', (chunk: Buffer) => {
-      if (!this.push(chunk)) {
-        this.full = true;
-        encoder.pause();
-      }
+    encoder.on('data', (chunk: Buffer) => this.gather(chunk));
+    encoder.on('end', () => {
+      this.flushSmall();
+      this.push(null);
     });
-    encoder.on('end', () => this.push(null));
     // Kept for the stream's whole life: an encoder error after we are destroyed must not go unheard.
     encoder.on('error', (e: Error) => this.destroy(e));
     encoder.on('entry', () => this.wakeEntry());
     await this.walk(folder, top);
     this.check();
     encoder.finalize().catch(() => undefined); // its errors arrive as 'error' events too
+  }
+
+  /**
+   * Passes a chunk of the encoder's output on. The encoders write headers
+   * and the zip's central directory a few bytes at a time: such small
+   * chunks are gathered (until {@link BUFFER_BYTES}, or the end of this
+   * turn of the event loop) so they leave in one chunk, not one socket
+   * write and chunk header each. File content passes as it came.
+   */
+  private gather(chunk: Buffer): void {
+    if (chunk.length >= SMALL_CHUNK) {
+      this.flushSmall();
+      this.pass(chunk);
+      return;
+    }
+    this.small.push(chunk);
+    this.smallBytes += chunk.length;
+    if (this.smallBytes >= BUFFER_BYTES) this.flushSmall();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flushQueued = false;
+        this.flushSmall();
+      });
+    }
+  }
+
+  private flushSmall(): void {
+    if (this.smallBytes === 0 || this.destroyed) return;
+    const joined = this.small.length === 1 ? this.small[0]! : Buffer.concat(this.small, this.smallBytes);
+    this.small = [];
+    this.smallBytes = 0;
+    this.pass(joined);
+  }
+
+  private pass(chunk: Buffer): void {
+    if (!this.push(chunk) && !this.full) {
+      this.full = true;
+      this.encoder?.pause();
+    }
   }
 
   override _read(): void {

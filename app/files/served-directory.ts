@@ -2,7 +2,8 @@
  * A directory served under a URL prefix, for `GET` and `HEAD`: `/files/`
  * over `--directory`, and `/` over `--root`. Maps the request path to a
  * file safely, then answers with the file, a directory's `index.html`, a
- * redirect to the directory's slash-ended URL, or a listing.
+ * redirect to the directory's slash-ended URL, a listing, or the folder as
+ * a zip or tar archive (`<folder>/?zip`, `?tar`: `archive.ts`).
  *
  * Path safety: the path is percent-decoded once, segment by segment; `.`
  * and `..` segments, and a decoded `/`, `\` or NUL inside a segment, are
