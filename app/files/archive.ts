@@ -294,13 +294,14 @@ class ArchiveStream extends Readable {
     this.check();
   }
 
-  /** Archives the folder at `dir` as `name/`, then what it holds, depth first in name order. */
+  /** Archives the folder at `dir` (a real path) as `name/`, then what it holds, depth first in name order. */
   private async walk(dir: string, name: string): Promise<void> {
     const opened = await openInside(dir, this.rules.isInside).catch((e: unknown) => (skippable(e) ? null : Promise.reject(e)));
     if (opened === null) return;
     let names: string[];
     try {
-      if (this.stopped || !opened.stats.isDirectory()) return;
+      // A folder swapped for a symlink since its lstat is left out: folders are never followed through links, so the walk cannot loop.
+      if (this.stopped || !opened.stats.isDirectory() || opened.real !== dir) return;
       // The listing of exactly the folder that was opened (and checked), where /proc has it.
       names = await readdir(`/proc/self/fd/${opened.fd}`).catch(() => readdir(opened.real));
     } catch (e) {
