@@ -131,6 +131,59 @@ export function archiveResponse(format: ArchiveFormat, folder: string, top: stri
  */
 let archiverModule: Promise<typeof import('archiver')> | undefined;
 
+/** The parts of zip-stream's engine (compress-commons' ArchiveOutputStream) that {@link gatherCentralDirectory} wraps. */
+interface ZipEngine {
+  offset: number;
+  write(chunk: Buffer | string): boolean;
+  end(): unknown;
+  _finish(): void;
+}
+
+/**
+ * zip-stream writes the central directory at the end in about twenty small
+ * writes per entry, all at once (they ignore back-pressure): 20,000 files
+ * made a 120 MB spike of tiny chunks. This gathers those writes into
+ * {@link BUFFER_BYTES} buffers. It wraps internals of zip-stream 7 and
+ * compress-commons (`write` advances `offset`, which `_finish` reads, and
+ * `_finish` ends with `end`), pinned by archiver 8.0.0; where that shape is
+ * not found it does nothing, and the archive is the same either way.
+ */
+function gatherCentralDirectory(encoder: Archiver): void {
+  const engine = (encoder as unknown as { _module?: { engine?: Partial<ZipEngine> } })._module?.engine;
+  if (engine === undefined || typeof engine._finish !== 'function' || typeof engine.write !== 'function' || typeof engine.end !== 'function' || typeof engine.offset !== 'number') return;
+  const e = engine as ZipEngine;
+  const finish = e._finish;
+  e._finish = function (this: ZipEngine): void {
+    const write = this.write;
+    const end = this.end;
+    let parts: Buffer[] = [];
+    let bytes = 0;
+    const flush = () => {
+      if (bytes === 0) return;
+      const joined = Buffer.concat(parts, bytes);
+      parts = [];
+      bytes = 0;
+      write.call(this, joined);
+      this.offset -= joined.length; // counted when it was gathered
+    };
+    this.write = (chunk: Buffer | string) => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      parts.push(b);
+      bytes += b.length;
+      this.offset += b.length;
+      if (bytes >= BUFFER_BYTES) flush();
+      return true;
+    };
+    this.end = () => {
+      flush();
+      this.write = write;
+      this.end = end;
+      return end.call(this);
+    };
+    finish.call(this);
+  };
+}
+
 /** Thrown inside the walk once the body is destroyed, to unwind it. */
 class Stopped extends Error {}
 
@@ -181,6 +234,7 @@ class ArchiveStream extends Readable {
     const encoder =
       this.format === 'zip' ? new ZipArchive({ highWaterMark: BUFFER_BYTES, zlib: { level: DEFLATE_LEVEL } }) : new TarArchive({ highWaterMark: BUFFER_BYTES });
     this.encoder = encoder;
+    if (this.format === 'zip') gatherCentralDirectory(encoder);
     encoder.on('data', (chunk: Buffer) => this.gather(chunk));
     encoder.on('end', () => {
       this.flushSmall();
