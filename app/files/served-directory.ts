@@ -2,7 +2,8 @@
  * A directory served under a URL prefix, for `GET` and `HEAD`: `/files/`
  * over `--directory`, and `/` over `--root`. Maps the request path to a
  * file safely, then answers with the file, a directory's `index.html`, a
- * redirect to the directory's slash-ended URL, or a listing.
+ * redirect to the directory's slash-ended URL, a listing, or the folder as
+ * a zip or tar archive (`<folder>/?zip`, `?tar`: `archive.ts`).
  *
  * Path safety: the path is percent-decoded once, segment by segment; `.`
  * and `..` segments, and a decoded `/`, `\` or NUL inside a segment, are
@@ -24,6 +25,7 @@ import { decodePathSegments } from '../http/path.js';
 import type { Request } from '../http/request.js';
 import type { Response } from '../http/response.js';
 import type { RequestHandler } from '../http/router.js';
+import { archiveFormat, archiveResponse, archiveTopName } from './archive.js';
 import { type ListingCache, listingResponse } from './directory-listing.js';
 import { type FileCache, type FileEntry, sameVersion } from './file-cache.js';
 import { type OpenedFile, closeFd, isInside, openInside } from './open-file.js';
@@ -147,6 +149,9 @@ export function servedDirectory(options: ServedDirectoryOptions): RequestHandler
       if (!opened.stats.isDirectory()) return NOT_FOUND; // a file named with a trailing slash, or not a file at all
       // Relative links in the page resolve against the slash-ended URL (RFC 9110 §15.4.2).
       if (!slashEnded) return { status: 301, headers: { Location: folderLocation(prefix, segments, req.query) } };
+      // Issue 10: `<folder>/?zip`, `<folder>/?tar` download the folder (app/files/archive.ts).
+      const format = archiveFormat(req.query);
+      if (format !== null) return archiveResponse(format, opened.real, archiveTopName(root, segments), { isHidden, isInside: inside });
       return await serveFolder(req, key, opened.real, segments);
     } catch (e) {
       if (e instanceof StaleEntry && !retried) return lookUp(req, key, true);
@@ -158,7 +163,8 @@ export function servedDirectory(options: ServedDirectoryOptions): RequestHandler
 
   return (req: Request): Response | Promise<Response> => {
     const key = keyPrefix + req.path;
-    if (cache.enabled) {
+    // The cache knows files by path alone: a folder's archive must not be answered with its cached index.html.
+    if (cache.enabled && archiveFormat(req.query) === null) {
       const hit = fromCache(req, key);
       if (hit !== undefined) {
         return hit instanceof Promise ? hit.catch((e: unknown) => (e instanceof StaleEntry ? lookUp(req, key, true) : Promise.reject(e))) : hit;
