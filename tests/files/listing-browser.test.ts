@@ -89,7 +89,7 @@ test('with JavaScript, in dark mode on a phone: the script runs under the CSP, s
     const img = page.locator('dialog img');
     await img.waitFor();
     const deadline = Date.now() + 10_000;
-    while (!(await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!(await img.evaluate((i) => (i as unknown as { complete: boolean; naturalWidth: number }).complete && (i as unknown as { naturalWidth: number }).naturalWidth > 0)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const box = await img.boundingBox();
     expect(box!.width).toBeGreaterThan(150);
     await page.keyboard.press('Escape');
