@@ -11,6 +11,7 @@ import { DEFAULT_CACHE_SIZE } from './files/file-cache.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './http/server.js';
 import { type ClientResolver, LOG_FORMATS, type LogFormat } from './ops/access-log.js';
 import { parseTrustList, trustProxy } from './ops/trust-proxy.js';
+import { parseOrigin } from './access/cors.js';
 
 /** Everything the command line decides. */
 export interface CommandLine {
@@ -35,6 +36,9 @@ export interface CommandLine {
   log: { accessLog: string | undefined; logFormat: LogFormat; quiet: boolean; client: ClientResolver | undefined };
   /** `--trace FILE`: where request and response heads are written; `undefined` for none. */
   trace: string | undefined;
+  // ---- CORS (issue 9, Browsers) ----
+  /** `--cors [ORIGIN]`: `undefined` off; `'*'` any origin (no credentials); else the origins allowed (with credentials), serialized. */
+  cors: '*' | string[] | undefined;
 }
 
 function existingDirectory(name: string, value: unknown): string | undefined {
@@ -69,6 +73,15 @@ function workerCount(value: unknown): number {
   throw new Error(`--workers must be auto or a whole number from 1 to ${MAX_WORKERS}, got ${String(value)}`);
 }
 
+/** `--cors` values: absent is off; `--cors` alone or `*` is any origin; else each origin, checked and serialized. */
+function corsOrigins(value: string | string[] | undefined): '*' | string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((v) => v.trim());
+  const origins = items.filter((v) => v !== '').map(parseOrigin);
+  if (origins.length === 0 || origins.includes('*')) return '*';
+  return [...new Set(origins)];
+}
+
 /**
  * Parses `argv` (without the `node script` prefix).
  * @returns the parsed command line.
@@ -101,6 +114,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('trust-proxy', { type: 'string', describe: 'Addresses or subnets (ADDR[/BITS],...) of proxies whose Forwarded or X-Forwarded-For names the client in logs' })
     .option('trace', { type: 'string', describe: 'Write every request and response head, exactly as on the wire, with its connection, to FILE' })
     .option('quiet', { type: 'boolean', default: false, describe: 'No per-request line on a terminal (without --access-log)' })
+    // CORS (issue 9, Browsers): --cors alone is any origin; values may repeat or be comma-separated.
+    .option('cors', { type: 'string', describe: 'Answer CORS: any origin without ORIGIN (no credentials), else only ORIGIN (scheme://host[:port], repeat or comma-separate; credentials allowed)' })
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 -p 8080 -d /srv/files --workers auto', 'port 8080, files from /srv/files, one process per CPU')
@@ -145,5 +160,6 @@ export function parseCommandLine(argv: string[]): CommandLine {
       client: args['trust-proxy'] === undefined ? undefined : trustProxy(parseTrustList(args['trust-proxy'])),
     },
     trace: args.trace,
+    cors: corsOrigins(args.cors),
   };
 }
