@@ -24,7 +24,7 @@ import { listenFailure, wellKnownPortWarning } from './ops/ports.js';
 import { sweepInBackground } from './ops/stale-uploads.js';
 import { isWorker, runPrimary, tellPrimary, workerListenOptions } from './ops/workers.js';
 import { installShutdown } from './ops/shutdown.js';
-import { accessLogFromOptions } from './ops/access-log.js';
+import { accessLogFromOptions, prepareLogFile } from './ops/access-log.js';
 import { openTrace } from './ops/trace.js';
 import { cors } from './access/cors.js';
 import { securityHeaders } from './access/security-headers.js';
@@ -56,7 +56,7 @@ function serve(cli: CommandLine): void {
   let log: ReturnType<typeof accessLogFromOptions>;
   let trace: ReturnType<typeof openTrace> | undefined;
   try {
-    log = accessLogFromOptions(cli.log);
+    log = accessLogFromOptions({ ...cli.log, headerByOtherProcess: worker });
     trace = cli.trace === undefined ? undefined : openTrace(cli.trace);
   } catch (e) {
     const line = `error: ${(e as Error).message}`;
@@ -122,7 +122,22 @@ function main(): void {
   const warning = wellKnownPortWarning(cli.port);
   if (warning !== undefined) console.error(warning);
   if (cli.workers === 1) return serve(cli);
-  runPrimary({ workers: cli.workers, port: cli.port, graceMs: cli.shutdownTimeout + 2000, onReady: (port, address, pids) => ready(cli, port, address, pids) });
+  // The workers share one log file: the primary makes it (and a CSV log's header row) once.
+  const { accessLog, logFormat } = cli.log;
+  const prepareLog = () => accessLog !== undefined && prepareLogFile(accessLog, logFormat);
+  try {
+    prepareLog();
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  runPrimary({
+    workers: cli.workers,
+    port: cli.port,
+    graceMs: cli.shutdownTimeout + 2000,
+    onReady: (port, address, pids) => ready(cli, port, address, pids),
+    onHangup: prepareLog,
+  });
 }
 
 main();

@@ -8,6 +8,8 @@
  *     one (file-1k, file-64k, file-10m, gzip-64k, etag-304: ours with --root)
  *   --server: profile a reference instead of ours, to compare where time goes
  *     (dynamic workloads only)
+ * Extra options for our server come from PROFILE_ARGS, e.g.
+ *   PROFILE_ARGS='--access-log /tmp/a.log' node bench/profile.mjs echo
  * The profile is kept in bench/tmp/ (git-ignored) for Chrome DevTools.
  */
 
@@ -42,7 +44,8 @@ const files = mkdtempSync(path.join(os.tmpdir(), 'http-profile-'));
 const profiling = ['--cpu-prof', `--cpu-prof-dir=${outDir}`];
 const where = w.static ? ['--root', files] : ['--directory', files];
 const bytes = w.static ? writeStaticFiles(files) : {};
-let server = await startNode(['dist/app/main.js', '--host', '127.0.0.1', '--port', '0', ...where], env.pin, which === 'ours' ? profiling : []);
+const extra = (process.env.PROFILE_ARGS ?? '').split(/\s+/).filter(Boolean);
+let server = await startNode(['dist/app/main.js', '--host', '127.0.0.1', '--port', '0', ...where, ...extra], env.pin, which === 'ours' ? profiling : []);
 let result;
 try {
   if (w.static) {

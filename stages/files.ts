@@ -7,7 +7,8 @@
  * {@link servedDirectory} and `static-file.ts`); a name without a known
  * extension is `application/octet-stream`, as stage ap6 requires. A folder
  * gets its `index.html` or a listing. `POST`, `PUT` and `DELETE` store and
- * remove files (`uploads.ts`). Names are decoded once and may not leave
+ * remove files (`uploads.ts`); `MKCOL`, `MOVE` and `DELETE` of folders
+ * manage folders (`webdav.ts`). Names are decoded once and may not leave
  * the directory.
  */
 
@@ -17,6 +18,7 @@ import { ListingCache } from '../app/files/directory-listing.js';
 import { FileCache } from '../app/files/file-cache.js';
 import { servedDirectory } from '../app/files/served-directory.js';
 import { uploadHandlers } from '../app/files/uploads.js';
+import { webdavHandlers } from '../app/files/webdav.js';
 
 const PREFIX = '/files/';
 const NOT_FOUND: Response = { status: 404 };
@@ -41,12 +43,15 @@ export function filesRoute(directory: string | undefined, options: FilesOptions 
   const dotfiles = options.dotfiles === true;
   const cache = options.cache ?? new FileCache();
   const listings = options.listings ?? new ListingCache();
+  const changes = { dotfiles, prefix: PREFIX, sharedWithOtherProcesses: options.sharedWithOtherProcesses === true };
+  const uploads = uploadHandlers(directory, changes);
   return {
     path: PREFIX,
     prefix: true,
     methods: {
       GET: servedDirectory({ directory, prefix: PREFIX, dotfiles, cache, listings }), // ap6 Return a file; HEAD too
-      ...uploadHandlers(directory, { dotfiles, prefix: PREFIX, sharedWithOtherProcesses: options.sharedWithOtherProcesses === true }), // qv8 Read request body; PUT, DELETE
+      ...uploads, // qv8 Read request body; PUT, DELETE
+      ...webdavHandlers(directory, changes, uploads.DELETE), // MKCOL, MOVE, DELETE of folders (issue 10)
     },
   };
 }

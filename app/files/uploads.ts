@@ -72,8 +72,8 @@ export interface UploadOptions {
   readonly sharedWithOtherProcesses?: boolean;
 }
 
-/** What a request's name is resolved against. */
-interface Place {
+/** What a request's name is resolved against (shared with the WebDAV handlers, `webdav.ts`). */
+export interface Place {
   /** The served directory's real path. */
   readonly root: () => string;
   /** Its URL prefix, e.g. `/files/`. */
@@ -108,17 +108,25 @@ export interface UploadHandlers {
  *   resolved) is looked up once, on the first request that needs it.
  */
 export function uploadHandlers(directory: string, options: UploadOptions = {}): UploadHandlers {
-  let real: string | undefined;
-  const place: Place = {
-    root: () => (real ??= fs.realpathSync.native(directory)),
-    prefix: options.prefix ?? '/files/',
-    dotfiles: options.dotfiles === true,
-    lockAcrossProcesses: options.sharedWithOtherProcesses === true,
-  };
+  const place = placeOf(directory, options);
   return {
     POST: (req) => upload(place, req),
     PUT: (req) => upload(place, req),
     DELETE: (req) => remove(place, req),
+  };
+}
+
+/**
+ * The {@link Place} of `directory` served under `options.prefix`. Its real
+ * path is looked up once, on the first request that needs it.
+ */
+export function placeOf(directory: string, options: UploadOptions = {}): Place {
+  let real: string | undefined;
+  return {
+    root: () => (real ??= fs.realpathSync.native(directory)),
+    prefix: options.prefix ?? '/files/',
+    dotfiles: options.dotfiles === true,
+    lockAcrossProcesses: options.sharedWithOtherProcesses === true,
   };
 }
 
@@ -164,7 +172,7 @@ function requestedSegments(req: Request, { prefix, dotfiles }: Place): string[] 
 }
 
 function notAFile(): Response {
-  return { status: 405, headers: { Allow: 'GET, HEAD, OPTIONS', ...TEXT_PLAIN }, body: 'this is a folder, not a file\n' };
+  return { status: 405, headers: { Allow: 'GET, HEAD, DELETE, MOVE, OPTIONS', ...TEXT_PLAIN }, body: 'this is a folder, not a file\n' };
 }
 
 const NO_FOLDER: Response = { status: 404, headers: TEXT_PLAIN, body: 'no such folder\n' };
@@ -174,7 +182,7 @@ function errno(e: unknown): string | undefined {
 }
 
 /** Real path of `p`, or `null` when it is dangling or leads outside `root`. */
-function resolveInside(root: string, p: string): string | null {
+export function resolveInside(root: string, p: string): string | null {
   let real: string;
   try {
     real = fs.realpathSync.native(p);
@@ -185,7 +193,7 @@ function resolveInside(root: string, p: string): string | null {
 }
 
 /** Where the parent folders of a name stand, found by {@link walk}. */
-type Walk =
+export type Walk =
   /** Every parent folder exists; `folder` is the innermost, resolved. */
   | { readonly kind: 'found'; readonly folder: string }
   /** `folder` (resolved) is the innermost that exists; `missing` are the names below it still to create. */
@@ -201,7 +209,7 @@ type Walk =
  * Synchronous: metadata reads only (see the module comment).
  * @throws file-system errors other than a missing name (EACCES, ENOTDIR in a race, ...).
  */
-function walk(root: string, parents: readonly string[]): Walk {
+export function walk(root: string, parents: readonly string[]): Walk {
   let folder = root;
   for (let i = 0; i < parents.length; i++) {
     let next = path.join(folder, parents[i]!);
@@ -288,7 +296,7 @@ function current(root: string, file: string): Current {
     if (real === null) return { exists: true, validators: null };
     st = fs.statSync(real);
   }
-  if (st.isDirectory()) throw new HttpError(405, 'this is a folder, not a file', false, { Allow: 'GET, HEAD, OPTIONS' });
+  if (st.isDirectory()) throw new HttpError(405, 'this is a folder, not a file', false, { Allow: 'GET, HEAD, DELETE, MOVE, OPTIONS' });
   return { exists: true, validators: st.isFile() ? fileValidators(st) : null };
 }
 
@@ -311,7 +319,7 @@ const locks = new Map<string, Promise<unknown>>();
  * memory; only the head of the queue takes the name's lock file
  * ({@link withNameLock}), and only when other processes share the directory.
  */
-async function exclusive<T>(key: string, acrossProcesses: boolean, fn: () => Promise<T>): Promise<T> {
+export async function exclusive<T>(key: string, acrossProcesses: boolean, fn: () => Promise<T>): Promise<T> {
   const prev = locks.get(key) ?? Promise.resolve();
   const run = prev.then(() => (acrossProcesses ? withNameLock(key, fn) : fn()));
   const tail = run.catch(() => undefined);
@@ -350,7 +358,7 @@ function writeErrorStatus(e: unknown): number | undefined {
 }
 
 /** A file-system failure as an answer: HttpError for known causes, else as is (500). */
-function diskError(e: unknown): unknown {
+export function diskError(e: unknown): unknown {
   if (e instanceof HttpError) return e;
   const status = writeErrorStatus(e);
   return status === undefined ? e : new HttpError(status, `cannot store the file (${errno(e)})`);

@@ -7,9 +7,9 @@
 import type { Request } from './request.js';
 import { type Handler, type Response, TEXT_PLAIN } from './response.js';
 
-/** Methods this server recognises (RFC 9110 §9.3, RFC 5789). Others get 501. */
+/** Methods this server recognises (RFC 9110 §9.3, RFC 5789; MKCOL and MOVE of RFC 4918 §9.3, §9.9). Others get 501. */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([
-  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH',
+  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'MKCOL', 'MOVE',
 ]);
 
 /** A request handler over {@link Request}. */

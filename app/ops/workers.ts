@@ -105,12 +105,14 @@ export interface PrimaryOptions {
   readonly onReady: (port: number, address: string, pids: number[]) => void;
   /** Milliseconds workers get to drain before they are killed; {@link STOP_GRACE_MS} when not given. */
   readonly graceMs?: number;
+  /** Called on SIGHUP before it is passed on to every worker (e.g. to start a rotated log file). */
+  readonly onHangup?: () => void;
 }
 
 /**
  * Runs this process as the primary: starts `options.workers` workers
  * (this same program), keeps that many running, and stops them on
- * SIGINT/SIGTERM (then exits 0). A worker that cannot listen before all
+ * SIGINT/SIGTERM (then exits 0); SIGHUP is passed on to every worker. A worker that cannot listen before all
  * are up stops everything: its line is printed and the exit status is 1.
  * Reports on stderr each worker that dies and when it is replaced.
  */
@@ -215,6 +217,15 @@ export function runPrimary(options: PrimaryOptions): void {
 
   process.on('SIGINT', () => stopAll(0));
   process.on('SIGTERM', () => stopAll(0));
+  // logrotate signals the primary (the PID people know): each worker reopens its own files.
+  process.on('SIGHUP', () => {
+    try {
+      options.onHangup?.();
+    } catch (e) {
+      console.error(`warning: on SIGHUP: ${(e as Error).message}`);
+    }
+    for (const s of alive()) s.worker!.kill('SIGHUP');
+  });
   // Bun binds per worker, so with port 0 the first one picks the port before the others start.
   if (isBun && options.port === 0) start(slots[0]!);
   else for (const s of slots) start(s);

@@ -66,19 +66,23 @@ describe.each<Runtime>(['node', 'bun'])('uploads under %s', (rt) => {
     expect(tree(dir)).toEqual(before);
   });
 
-  test('a folder cannot be replaced or deleted: 405 with Allow', async () => {
+  test('a folder cannot be replaced by an upload (405 with Allow), nor deleted with its contents unless asked (409)', async () => {
     mkdirSync(path.join(dir, 'folder'), { recursive: true });
     writeFileSync(path.join(dir, 'folder', 'inside.txt'), 'keep');
     for (const [method, target] of [
       ['PUT', '/files/folder'],
       ['PUT', '/files/folder/'],
       ['POST', '/files/folder'],
-      ['DELETE', '/files/folder'],
-      ['DELETE', '/files/folder/'],
     ] as const) {
-      const res = await send(server.port, method, target, method === 'DELETE' ? '' : 'data');
+      const res = await send(server.port, method, target, 'data');
       expect([method, target, res.status]).toEqual([method, target, 405]);
       expect(res.header('Allow')).toContain('GET');
+    }
+    // A non-empty folder goes only with an explicit Depth: infinity (the WebDAV tests cover that).
+    for (const target of ['/files/folder', '/files/folder/']) {
+      const res = await send(server.port, 'DELETE', target);
+      expect([target, res.status]).toEqual([target, 409]);
+      expect(res.body.toString()).toContain('Depth: infinity');
     }
     expect(readFileSync(path.join(dir, 'folder', 'inside.txt'), 'utf8')).toBe('keep');
   });
