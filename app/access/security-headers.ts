@@ -106,8 +106,22 @@ export class AddedFields {
     return out;
   }
 
-  /** `res` with the fields added (a new Response; `res` is left as it was). */
-  readonly response = (res: Response): Response => ({ ...res, headers: this.to(res.headers) });
+  private readonly responses = new WeakMap<Response, Response>();
+
+  /**
+   * `res` with the fields added: a new Response (`res` is left as it was),
+   * or, for a frozen one (a file's cached answer), one frozen result per
+   * object, so the hot path allocates nothing.
+   */
+  readonly response = (res: Response): Response => {
+    if (!Object.isFrozen(res)) return { ...res, headers: this.to(res.headers) };
+    let out = this.responses.get(res);
+    if (out === undefined) {
+      out = Object.freeze({ ...res, headers: this.to(res.headers) });
+      this.responses.set(res, out);
+    }
+    return out;
+  };
 
   /** Rethrows a handler's failure; an {@link HttpError} gains the fields, so the engine's answer to it carries them. */
   readonly failure = (err: unknown): never => {

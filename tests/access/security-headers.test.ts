@@ -143,6 +143,12 @@ describe('the policy', () => {
     const fresh = { 'Content-Type': 'text/plain' };
     expect(added.to(fresh)).toEqual(a);
     expect(Object.isFrozen(added.to(fresh))).toBe(false);
+    // A file's cached answer is a frozen Response: one frozen result for it, the original untouched.
+    const cached: Response = Object.freeze({ status: 200, headers: shared, body: Buffer.from('x') });
+    const out = added.response(cached);
+    expect(added.response(cached)).toBe(out);
+    expect(out).toEqual({ status: 200, headers: a, body: Buffer.from('x') });
+    expect(cached.headers).toBe(shared);
   });
 
   test('Vary lists combine without duplicates; * stays *', () => {
