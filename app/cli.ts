@@ -12,6 +12,7 @@ import { DEFAULT_OPTIONS, type ServerOptions } from './http/server.js';
 import { type ClientResolver, LOG_FORMATS, type LogFormat } from './ops/access-log.js';
 import { parseTrustList, trustProxy } from './ops/trust-proxy.js';
 import type { TlsSource } from './ops/tls.js';
+import { parseOrigin } from './access/cors.js';
 
 /** Everything the command line decides. */
 export interface CommandLine {
@@ -42,6 +43,9 @@ export interface CommandLine {
   // TLS (issue 9)
   /** HTTPS: where the certificate comes from, and milliseconds a client gets to finish its handshake; `undefined` for plain HTTP. */
   tls: { source: TlsSource; handshakeTimeout: number } | undefined;
+  // ---- CORS (issue 9, Browsers) ----
+  /** `--cors [ORIGIN]`: `undefined` off; `'*'` any origin (no credentials); else the origins allowed (with credentials), serialized. */
+  cors: '*' | string[] | undefined;
 }
 
 // TLS (issue 9)
@@ -93,6 +97,15 @@ function workerCount(value: unknown): number {
   throw new Error(`--workers must be auto or a whole number from 1 to ${MAX_WORKERS}, got ${String(value)}`);
 }
 
+/** `--cors` values: absent is off; `--cors` alone or `*` is any origin; else each origin, checked and serialized. */
+function corsOrigins(value: string | string[] | undefined): '*' | string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((v) => v.trim());
+  const origins = items.filter((v) => v !== '').map(parseOrigin);
+  if (origins.length === 0 || origins.includes('*')) return '*';
+  return [...new Set(origins)];
+}
+
 /**
  * Parses `argv` (without the `node script` prefix).
  * @returns the parsed command line.
@@ -132,6 +145,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('quiet', { type: 'boolean', default: false, describe: 'No per-request line on a terminal (without --access-log)' })
     // Listing page (issue 10)
     .option('qr', { type: 'boolean', default: true, describe: 'With --directory, print a QR code of the /files/ LAN URL when the banner goes to a terminal (--no-qr: never)' })
+    // CORS (issue 9, Browsers): --cors alone is any origin; values may repeat or be comma-separated.
+    .option('cors', { type: 'string', describe: 'Answer CORS: any origin without ORIGIN (no credentials), else only ORIGIN (scheme://host[:port], repeat or comma-separate; credentials allowed)' })
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 -p 8080 -d /srv/files --workers auto', 'port 8080, files from /srv/files, one process per CPU')
@@ -181,5 +196,6 @@ export function parseCommandLine(argv: string[]): CommandLine {
     qr: args.qr, // listing page (issue 10)
     // TLS (issue 9)
     tls: tls === undefined ? undefined : { source: tls, handshakeTimeout: positiveInteger('tls-handshake-timeout', args['tls-handshake-timeout']) },
+    cors: corsOrigins(args.cors),
   };
 }

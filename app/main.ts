@@ -8,7 +8,7 @@
 import type { ListenOptions } from 'node:net';
 import { hideBin } from 'yargs/helpers';
 import { parseCommandLine, type CommandLine } from './cli.js';
-import { type Route, Router, withFilters } from './http/router.js';
+import { KNOWN_METHODS, type Route, Router, withFilters } from './http/router.js';
 import { createHttpServer } from './http/server.js';
 import { rootRoute } from '../stages/root.js';
 import { notFound } from '../stages/not-found.js';
@@ -27,22 +27,28 @@ import { installShutdown } from './ops/shutdown.js';
 import { accessLogFromOptions, prepareLogFile } from './ops/access-log.js';
 import { openTrace } from './ops/trace.js';
 import { type LoadedTls, loadTls, reloadOnHangup } from './ops/tls.js';
+import { cors } from './access/cors.js';
+import { securityHeaders } from './access/security-headers.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
   // One budget for /files/ and the --root site: three quarters for files, a quarter for listings.
   const cache = new FileCache(Math.floor((cli.cacheSize * 3) / 4));
   const listings = new ListingCache({ maxBytes: Math.floor(cli.cacheSize / 4) });
+  const files = filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings, sharedWithOtherProcesses: cli.workers > 1, scheme: cli.tls === undefined ? 'http' : 'https' });
   const routes: Route[] = [
     ...(cli.root === undefined ? [rootRoute] : []), // ia4 Respond with 200 (a --root site answers / itself)
     echoRoute, // cn2 Respond with body
     userAgentRoute, // fs3 Read header
-    filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings, sharedWithOtherProcesses: cli.workers > 1, scheme: cli.tls === undefined ? 'http' : 'https' }), // ap6 Return a file, qv8 Read request body
+    files, // ap6 Return a file, qv8 Read request body
   ];
   // ih0 Extract URL path: 404 for what no route serves, unless a --root site has it.
   const fallback = cli.root === undefined ? notFound : staticSite(cli.root, cli.dotfiles, notFound, cache, listings);
   const router = new Router(routes, fallback);
-  return withFilters(router.handle, [compression]); // df4, ij8, cr8 compression
+  const handler = withFilters(router.handle, [compression]); // df4, ij8, cr8 compression
+  // Policies, outermost first: nosniff everywhere and uploads sandboxed; CORS (--cors) answers preflights before auth.
+  const withCors = cli.cors === undefined ? handler : cors({ origins: cli.cors, methods: KNOWN_METHODS })(handler);
+  return securityHeaders({ sandboxPrefix: files.path })(withCors);
 }
 
 /** Serves the port in this process: the only one (`--workers 1`), or one worker of several. */

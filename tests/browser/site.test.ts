@@ -4,7 +4,8 @@
 // follows their links, and saves screenshots under tests/artifacts/.
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser';
 import { ROOT, type RunningServer, startServer } from '../helpers/server';
 import { tempDir, writeTree } from '../files/support';
 
@@ -29,10 +30,7 @@ beforeAll(async () => {
   });
   server = await startServer(['--root', SITE, '--directory', files]);
   base = `http://127.0.0.1:${server.port}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

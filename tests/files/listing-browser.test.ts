@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser';
 import { ROOT, type RunningServer, startServer } from '../helpers/server';
 import { tempDir } from './support';
 
@@ -24,10 +25,7 @@ beforeAll(async () => {
   for (let i = 0; i < FILES; i++) fs.writeFileSync(path.join(dir, 'many', `report-${i}.txt`), '');
   server = await startServer(['--directory', dir]);
   base = `http://127.0.0.1:${server.port}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

@@ -16,6 +16,8 @@ test('GET /echo/{str} answers the string as text/plain with its length', async (
   expect(res.header('Content-Type')).toBe('text/plain');
   expect(res.header('Content-Length')).toBe('5');
   expect(res.body.toString()).toBe('grape');
+  expect(res.header('X-Content-Type-Options')).toBe('nosniff'); // every response (README "Browsers"); the tester ignores it
+  expect(res.header('Content-Security-Policy')).toBeUndefined(); // only uploads are sandboxed
   await c.expectOpenAndQuiet();
   c.close();
 });

@@ -43,11 +43,16 @@ test('an existing file comes back byte-exact as application/octet-stream; a miss
   expect(res.header('Content-Type')).toBe('application/octet-stream');
   expect(res.header('Content-Length')).toBe(String(Buffer.byteLength(content)));
   expect(res.body.toString()).toBe(content);
+  // Uploaded content is sandboxed and never sniffed (README "Browsers"); the tester's checks above still hold.
+  expect(res.header('Content-Security-Policy')).toBe('sandbox');
+  expect(res.header('X-Content-Type-Options')).toBe('nosniff');
   await c.expectOpenAndQuiet(50);
   c.send('GET /files/non_existent_file HTTP/1.1\r\nHost: localhost:4221\r\n\r\n');
   const missing = await c.readResponse();
   expect(missing.statusLine).toBe('HTTP/1.1 404 Not Found');
   expect(missing.header('Content-Length')).toBe('0');
+  expect(missing.header('Content-Security-Policy')).toBe('sandbox');
+  expect(missing.header('X-Content-Type-Options')).toBe('nosniff');
   await c.expectOpenAndQuiet();
   c.close();
 });

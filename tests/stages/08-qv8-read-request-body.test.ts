@@ -53,12 +53,18 @@ test('POST stores the exact body and answers 201 Created with Content-Length: 0,
   expect(res.statusLine).toBe('HTTP/1.1 201 Created');
   expect(res.header('Content-Length')).toBe('0');
   expect(res.body.length).toBe(0);
+  // Every /files/ response carries the sandbox and nosniff (README "Browsers"); the tester's checks above still hold.
+  expect(res.header('Content-Security-Policy')).toBe('sandbox');
+  expect(res.header('X-Content-Type-Options')).toBe('nosniff');
   await c.expectOpenAndQuiet();
   expect(fs.readFileSync(path.join(dir, 'fruit_77'), 'latin1')).toBe(body);
   // The same bytes come back from GET on the same connection.
   c.send('GET /files/fruit_77 HTTP/1.1\r\nHost: localhost:4221\r\n\r\n');
   const back = await c.readResponse();
   expect(back.status).toBe(200);
+  expect(back.header('Content-Type')).toBe('application/octet-stream');
+  expect(back.header('Content-Length')).toBe(String(Buffer.byteLength(body)));
+  expect(back.header('Content-Security-Policy')).toBe('sandbox');
   expect(back.body.toString('latin1')).toBe(body);
   await c.expectOpenAndQuiet(50);
   c.close();
