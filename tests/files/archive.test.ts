@@ -56,7 +56,7 @@ describe.each(['zip', 'tar'] as const)('?%s', (format) => {
     expect(head.status).toBe(200);
     expect(head.body.length).toBe(0);
     const fields = (r: typeof get) => r.fieldLines.filter(([k]) => !['date', 'transfer-encoding'].includes(k.toLowerCase()));
-    expect(fields(get).map(([k]) => k)).toEqual(['Content-Type', 'Content-Disposition']);
+    expect(fields(get).map(([k]) => k)).toEqual(['Content-Type', 'Content-Disposition', 'Content-Security-Policy', 'X-Content-Type-Options']);
     expect(fields(head)).toEqual(fields(get));
   });
 

@@ -128,7 +128,7 @@ test('the JSON has its own weak ETag (304 on If-None-Match), is coded for gzip, 
   const gz = await send(server.port, '/files/a%20b/?json', { 'Accept-Encoding': 'gzip' });
   expect(gz.header('Content-Encoding')).toBe('gzip');
   expect(zlib.gunzipSync(gz.body).equals(res.body)).toBe(true);
-  // The JSON needs no page policy; HEAD gets GET's head.
-  expect(res.header('Content-Security-Policy')).toBeUndefined();
+  // The JSON is no page: it gets the sandbox of everything under /files/, not the listing page's policy; HEAD gets GET's head.
+  expect(res.header('Content-Security-Policy')).toBe('sandbox');
   expect((await send(server.port, '/files/a%20b/?json', {}, 'HEAD')).fieldLines).toEqual(res.fieldLines);
 });
