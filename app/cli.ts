@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yargs from 'yargs';
+import { type UserTable, loadUsers } from './access/htpasswd.js';
 import { DEFAULT_CACHE_SIZE } from './files/file-cache.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './http/server.js';
 import { type ClientResolver, LOG_FORMATS, type LogFormat } from './ops/access-log.js';
@@ -35,6 +36,11 @@ export interface CommandLine {
   log: { accessLog: string | undefined; logFormat: LogFormat; quiet: boolean; client: ClientResolver | undefined };
   /** `--trace FILE`: where request and response heads are written; `undefined` for none. */
   trace: string | undefined;
+  // -- Who may do what (issue 9): authentication and read-only mode --
+  /** `--auth`/`--auth-file`: who may log in, and whether reads stay public (`--auth-writes`); `undefined`: no login. */
+  auth: { users: UserTable; writesOnly: boolean } | undefined;
+  /** Writes (POST, PUT, DELETE and every other unsafe method) are allowed: false with `--read-only`. */
+  writable: boolean;
 }
 
 function existingDirectory(name: string, value: unknown): string | undefined {
@@ -101,13 +107,19 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('trust-proxy', { type: 'string', describe: 'Addresses or subnets (ADDR[/BITS],...) of proxies whose Forwarded or X-Forwarded-For names the client in logs' })
     .option('trace', { type: 'string', describe: 'Write every request and response head, exactly as on the wire, with its connection, to FILE' })
     .option('quiet', { type: 'boolean', default: false, describe: 'No per-request line on a terminal (without --access-log)' })
+    // -- Who may do what (issue 9) --
+    .option('auth', { type: 'string', array: true, describe: 'Require HTTP Basic login as USER:PASSWORD (repeatable; visible to other users of this machine in ps, prefer --auth-file)' })
+    .option('auth-file', { type: 'string', describe: 'Require HTTP Basic login by the users of an htpasswd FILE (bcrypt or SHA-256/512 crypt hashes)' })
+    .option('auth-writes', { type: 'boolean', default: false, describe: 'With --auth/--auth-file: reads stay public, only writes need a login' })
+    .option('read-only', { type: 'boolean', default: false, describe: 'Refuse every write (POST, PUT, DELETE, ...) with 405' })
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 -p 8080 -d /srv/files --workers auto', 'port 8080, files from /srv/files, one process per CPU')
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
     .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
+    .example('$0 -d ./shared --auth-file users.htpasswd --auth-writes', 'anyone may download, only the users in users.htpasswd may upload')
     // Every option but the flag takes a value: `--port` alone is an error, not the default.
-    .requiresArg(['directory', 'root', 'port', 'host', 'workers', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout', 'log-format', 'trust-proxy', 'trace'])
+    .requiresArg(['directory', 'root', 'port', 'host', 'workers', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout', 'log-format', 'trust-proxy', 'trace', 'auth', 'auth-file'])
     .strict()
     .help()
     .alias('h', 'help')
@@ -145,5 +157,14 @@ export function parseCommandLine(argv: string[]): CommandLine {
       client: args['trust-proxy'] === undefined ? undefined : trustProxy(parseTrustList(args['trust-proxy'])),
     },
     trace: args.trace,
+    auth: authentication(args.auth ?? [], args['auth-file'], args['auth-writes']),
+    writable: !args['read-only'],
   };
+}
+
+/** `--auth`, `--auth-file`, `--auth-writes` (issue 9). @throws Error on a bad user line or value, or `--auth-writes` alone. */
+function authentication(pairs: string[], file: string | undefined, writesOnly: boolean): CommandLine['auth'] {
+  const users = loadUsers(pairs, file);
+  if (users === undefined && writesOnly) throw new Error('--auth-writes needs --auth or --auth-file');
+  return users === undefined ? undefined : { users, writesOnly };
 }

@@ -26,6 +26,9 @@ import { isWorker, runPrimary, tellPrimary, workerListenOptions } from './ops/wo
 import { installShutdown } from './ops/shutdown.js';
 import { accessLogFromOptions } from './ops/access-log.js';
 import { openTrace } from './ops/trace.js';
+import { basicAuth } from './access/auth.js';
+import { noPolicy } from './access/policy.js';
+import { readOnly } from './access/read-only.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
@@ -36,12 +39,15 @@ function buildHandler(cli: CommandLine) {
     ...(cli.root === undefined ? [rootRoute] : []), // ia4 Respond with 200 (a --root site answers / itself)
     echoRoute, // cn2 Respond with body
     userAgentRoute, // fs3 Read header
-    filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings, sharedWithOtherProcesses: cli.workers > 1 }), // ap6 Return a file, qv8 Read request body
+    filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings, sharedWithOtherProcesses: cli.workers > 1, writable: cli.writable }), // ap6 Return a file, qv8 Read request body
   ];
   // ih0 Extract URL path: 404 for what no route serves, unless a --root site has it.
   const fallback = cli.root === undefined ? notFound : staticSite(cli.root, cli.dotfiles, notFound, cache, listings);
   const router = new Router(routes, fallback);
-  return withFilters(router.handle, [compression]); // df4, ij8, cr8 compression
+  // Who may do what (issue 9): policies around the router, so they see every request whatever its path.
+  const auth = cli.auth === undefined ? noPolicy : basicAuth({ ...cli.auth, client: cli.log.client });
+  const writes = cli.writable ? noPolicy : readOnly;
+  return auth(writes(withFilters(router.handle, [compression]))); // df4, ij8, cr8 compression
 }
 
 /** Serves the port in this process: the only one (`--workers 1`), or one worker of several. */
@@ -100,7 +106,7 @@ function serve(cli: CommandLine): void {
 
 /** Once the port is served: the banner, then the stale-upload sweep in the background. */
 function ready(cli: CommandLine, port: number, address: string, pids: number[]): void {
-  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids }));
+  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids, writable: cli.writable, auth: cli.auth && (cli.auth.writesOnly ? 'writes' : 'all') }));
   if (cli.directory !== undefined) sweepInBackground(cli.directory, cli.server.bodyTimeout);
 }
 

@@ -31,6 +31,7 @@ export interface FilesOptions {
   readonly cache?: FileCache;
   /** The listing cache shared with the `--root` site; one of its own when not given. */
   readonly listings?: ListingCache;
+  /** Writes are allowed (false with `--read-only`; the listing then offers none); default true. */ readonly writable?: boolean;
 }
 
 /** The `/files/` route over `directory`; without one every file is 404. */
