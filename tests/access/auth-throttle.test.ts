@@ -11,7 +11,7 @@ import { type RunningServer } from '../helpers/server';
 import { RawClient } from '../helpers/wire';
 import { curl } from '../files/support';
 import { launch, removeScratch, scratch } from '../uploads/helpers';
-import { basic, bcryptHash } from './helpers';
+import { basic, bcryptHash, exchange } from './helpers';
 
 describe('over the wire', () => {
   let dir: string;
@@ -79,6 +79,22 @@ describe('over the wire', () => {
     c.close();
     await slow;
     expect(order).toEqual([...Array<string>(20).fill('quick 200'), 'slow 200']);
+  });
+});
+
+describe('behind a trusted proxy (--trust-proxy)', () => {
+  let server: RunningServer;
+  beforeAll(async () => (server = await launch(['--auth', 'bob:bob-pw', '--trust-proxy', '127.0.0.1'])));
+  afterAll(async () => server?.stop());
+
+  const get = async (forwardedFor: string, auth: string) =>
+    (await exchange(server.port, `GET /echo/x HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: ${forwardedFor}\r\nAuthorization: ${auth}\r\n\r\n`)).status;
+
+  test('failures count against the client the proxy forwards for, not against the proxy', async () => {
+    for (let i = 0; i < 10; i++) expect(await get('203.0.113.5', basic('bob', `guess-${i}`))).toBe(401);
+    expect(await get('203.0.113.5', basic('bob', 'guess-10'))).toBe(429);
+    expect(await get('203.0.113.5', basic('bob', 'bob-pw'))).toBe(429);
+    expect(await get('203.0.113.6', basic('bob', 'bob-pw'))).toBe(200); // same proxy, another client
   });
 });
 
