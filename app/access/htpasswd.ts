@@ -74,7 +74,8 @@ function checkUser(user: string): string | undefined {
 
 /**
  * Parses an htpasswd file's text: `user:hash` lines; empty lines and lines
- * starting with `#` are skipped; CRLF line ends are accepted.
+ * starting with `#` are skipped; CRLF line ends, trailing blanks and a
+ * leading byte order mark are accepted.
  * @param name the file name, for error messages.
  * @returns the users, in file order.
  * @throws Error naming the file and line of the first bad line (unknown or
@@ -82,9 +83,9 @@ function checkUser(user: string): string | undefined {
  */
 export function parseHtpasswd(text: string, name: string): Map<string, Credential> {
   const users = new Map<string, Credential>();
-  const lines = text.split('\n');
+  const lines = text.replace(/^\uFEFF/, '').split('\n'); // a byte order mark from an editor is not part of the first name
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '');
+    const line = lines[i]!.replace(/[ \t\r]+$/, ''); // CRLF files, trailing blanks
     if (line.trim() === '' || line.startsWith('#')) continue;
     const where = `--auth-file ${name} line ${i + 1}`;
     const colon = line.indexOf(':');

@@ -27,8 +27,8 @@ beforeAll(async () => {
   writeFileSync(
     usersFile,
     [
-      '# made by the test',
-      `alice:${bcryptHash('wonder land')}`,
+      '\uFEFF# made by the test, as an editor that writes a byte order mark would',
+      `alice:${bcryptHash('wonder land')} `, // a trailing blank
       '',
       `bob:${sha256}\r`, // a CRLF line
       `carol:${sha512}`,
