@@ -33,6 +33,7 @@ beforeAll(async () => {
       `bob:${sha256}\r`, // a CRLF line
       `carol:${sha512}`,
       `zoë:${bcryptHash('ünïcödé')}`,
+      `frank:${bcryptHash('large-pw', 8)}`, // used once, so its check is never a cached one
       // Known-answer vectors: OpenBSD's bcrypt test and Drepper's SHA-crypt spec.
       'kat-bcrypt:$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW',
       'kat-sha256:$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5',
@@ -117,6 +118,16 @@ test('curl --anyauth uploads after the challenge; a plain PUT without credential
   expect(put.stdout.toString()).toBe('201');
   expect(readFileSync(path.join(dir, 'any.bin')).equals(readFileSync(src))).toBe(true);
   expect(existsSync(path.join(dir, 'denied.bin'))).toBe(false);
+});
+
+test('a large upload sent at once (no Expect) waits, unread, while its login is verified, then is stored whole', async () => {
+  const src = path.join(path.dirname(usersFile), 'large.bin');
+  const data = Buffer.alloc(3 * 1024 * 1024);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+  writeFileSync(src, data);
+  const put = await curl(['-u', 'frank:large-pw', '-H', 'Expect:', '-T', src, '-w', '%{http_code}', url('/files/large.bin')]);
+  expect(put.stdout.toString()).toBe('201');
+  expect(readFileSync(path.join(dir, 'large.bin')).equals(data)).toBe(true);
 });
 
 test('Expect: 100-continue without credentials: 401 instead of 100 Continue, the connection closes, nothing is written', async () => {
