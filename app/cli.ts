@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yargs from 'yargs';
+import { type UserTable, loadUsers } from './access/htpasswd.js';
 import { DEFAULT_CACHE_SIZE } from './files/file-cache.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './http/server.js';
 import { type ClientResolver, LOG_FORMATS, type LogFormat } from './ops/access-log.js';
@@ -46,6 +47,11 @@ export interface CommandLine {
   // ---- CORS (issue 9, Browsers) ----
   /** `--cors [ORIGIN]`: `undefined` off; `'*'` any origin (no credentials); else the origins allowed (with credentials), serialized. */
   cors: '*' | string[] | undefined;
+  // -- Who may do what (issue 9): authentication and read-only mode --
+  /** `--auth`/`--auth-file`: who may log in, and whether reads stay public (`--auth-writes`); `undefined`: no login. */
+  auth: { users: UserTable; writesOnly: boolean } | undefined;
+  /** Writes (POST, PUT, DELETE and every other unsafe method) are allowed: false with `--read-only`. */
+  writable: boolean;
 }
 
 // TLS (issue 9)
@@ -147,14 +153,20 @@ export function parseCommandLine(argv: string[]): CommandLine {
     .option('qr', { type: 'boolean', default: true, describe: 'With --directory, print a QR code of the /files/ LAN URL when the banner goes to a terminal (--no-qr: never)' })
     // CORS (issue 9, Browsers): --cors alone is any origin; values may repeat or be comma-separated.
     .option('cors', { type: 'string', describe: 'Answer CORS: any origin without ORIGIN (no credentials), else only ORIGIN (scheme://host[:port], repeat or comma-separate; credentials allowed)' })
+    // -- Who may do what (issue 9) --
+    .option('auth', { type: 'string', array: true, describe: 'Require HTTP Basic login as USER:PASSWORD (repeatable; visible to other users of this machine in ps, prefer --auth-file)' })
+    .option('auth-file', { type: 'string', describe: 'Require HTTP Basic login by the users of an htpasswd FILE (bcrypt or SHA-256/512 crypt hashes)' })
+    .option('auth-writes', { type: 'boolean', default: false, describe: 'With --auth/--auth-file: reads stay public, only writes need a login' })
+    .option('read-only', { type: 'boolean', default: false, describe: 'Refuse every write (POST, PUT, DELETE, ...) with 405' })
     .example('$0', 'serve on port 4221')
     .example('$0 --directory /tmp', 'also serve and store files in /tmp under /files/')
     .example('$0 -p 8080 -d /srv/files --workers auto', 'port 8080, files from /srv/files, one process per CPU')
     .example('$0 --port 8080 --host 127.0.0.1', 'IPv4 loopback only, port 8080')
     .example('$0 --root ./public', 'serve ./public as a site at http://localhost:4221/')
     .example('$0 --tls-self-signed', 'serve HTTPS at https://localhost:4221/ with a fresh self-signed certificate')
+    .example('$0 -d ./shared --auth-file users.htpasswd --auth-writes', 'anyone may download, only the users in users.htpasswd may upload')
     // Every option but the flag takes a value: `--port` alone is an error, not the default.
-    .requiresArg(['directory', 'root', 'port', 'host', 'workers', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout', 'log-format', 'trust-proxy', 'trace', 'tls-cert', 'tls-key', 'tls-handshake-timeout'])
+    .requiresArg(['directory', 'root', 'port', 'host', 'workers', 'cache-size', 'max-target-length', 'max-header-size', 'max-header-count', 'max-body-size', 'headers-timeout', 'keep-alive-timeout', 'body-timeout', 'shutdown-timeout', 'log-format', 'trust-proxy', 'trace', 'tls-cert', 'tls-key', 'tls-handshake-timeout', 'auth', 'auth-file'])
     .strict()
     .help()
     .alias('h', 'help')
@@ -197,5 +209,14 @@ export function parseCommandLine(argv: string[]): CommandLine {
     // TLS (issue 9)
     tls: tls === undefined ? undefined : { source: tls, handshakeTimeout: positiveInteger('tls-handshake-timeout', args['tls-handshake-timeout']) },
     cors: corsOrigins(args.cors),
+    auth: authentication(args.auth ?? [], args['auth-file'], args['auth-writes']),
+    writable: !args['read-only'],
   };
+}
+
+/** `--auth`, `--auth-file`, `--auth-writes` (issue 9). @throws Error on a bad user line or value, or `--auth-writes` alone. */
+function authentication(pairs: string[], file: string | undefined, writesOnly: boolean): CommandLine['auth'] {
+  const users = loadUsers(pairs, file);
+  if (users === undefined && writesOnly) throw new Error('--auth-writes needs --auth or --auth-file');
+  return users === undefined ? undefined : { users, writesOnly };
 }

@@ -29,13 +29,16 @@ import { openTrace } from './ops/trace.js';
 import { type LoadedTls, loadTls, reloadOnHangup } from './ops/tls.js';
 import { cors } from './access/cors.js';
 import { securityHeaders } from './access/security-headers.js';
+import { basicAuth } from './access/auth.js';
+import { noPolicy } from './access/policy.js';
+import { readOnly } from './access/read-only.js';
 
 /** The stages' routes and filters, assembled into one handler. */
 function buildHandler(cli: CommandLine) {
   // One budget for /files/ and the --root site: three quarters for files, a quarter for listings.
   const cache = new FileCache(Math.floor((cli.cacheSize * 3) / 4));
   const listings = new ListingCache({ maxBytes: Math.floor(cli.cacheSize / 4) });
-  const files = filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings, sharedWithOtherProcesses: cli.workers > 1, scheme: cli.tls === undefined ? 'http' : 'https' });
+  const files = filesRoute(cli.directory, { dotfiles: cli.dotfiles, cache, listings, sharedWithOtherProcesses: cli.workers > 1, scheme: cli.tls === undefined ? 'http' : 'https', writable: cli.writable });
   const routes: Route[] = [
     ...(cli.root === undefined ? [rootRoute] : []), // ia4 Respond with 200 (a --root site answers / itself)
     echoRoute, // cn2 Respond with body
@@ -46,9 +49,12 @@ function buildHandler(cli: CommandLine) {
   const fallback = cli.root === undefined ? notFound : staticSite(cli.root, cli.dotfiles, notFound, cache, listings);
   const router = new Router(routes, fallback);
   const handler = withFilters(router.handle, [compression]); // df4, ij8, cr8 compression
-  // Policies, outermost first: nosniff everywhere and uploads sandboxed; CORS (--cors) answers preflights before auth.
-  const withCors = cli.cors === undefined ? handler : cors({ origins: cli.cors, methods: KNOWN_METHODS })(handler);
-  return securityHeaders({ sandboxPrefix: files.path })(withCors);
+  // Policies around the router, outermost first, so they see every request whatever its path (issue 9):
+  // nosniff everywhere and uploads sandboxed; CORS answers preflights before auth; who may log in; who may write.
+  const auth = cli.auth === undefined ? noPolicy : basicAuth({ ...cli.auth, client: cli.log.client });
+  const writes = cli.writable ? noPolicy : readOnly;
+  const withCors = cli.cors === undefined ? noPolicy : cors({ origins: cli.cors, methods: KNOWN_METHODS });
+  return securityHeaders({ sandboxPrefix: files.path })(withCors(auth(writes(handler))));
 }
 
 /** Serves the port in this process: the only one (`--workers 1`), or one worker of several. */
@@ -110,7 +116,8 @@ function serve(cli: CommandLine, tls: LoadedTls | undefined): void {
 
 /** Once the port is served: the banner, then the stale-upload sweep in the background. */
 function ready(cli: CommandLine, port: number, address: string, pids: number[], tls: LoadedTls | undefined): void {
-  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids, tls, qr: cli.qr && bannerOnTerminal() }));
+  const auth = cli.auth && (cli.auth.writesOnly ? 'writes' : 'all');
+  printBanner(bannerLines({ port, address, directory: cli.directory, root: cli.root, pids, tls, qr: cli.qr && bannerOnTerminal(), writable: cli.writable, auth }));
   if (cli.directory !== undefined) sweepInBackground(cli.directory, cli.server.bodyTimeout);
 }
 

@@ -518,7 +518,7 @@ export class Connection {
   }
 
   private start(head: Request): void {
-    const req = head as Request & { body: RequestBody };
+    const req = head as Request & { body: RequestBody; connection: ConnectionEnds };
     // The body's demand is tied to its own exchange, never to whichever is current.
     const body = new RequestBody(
       head.framing === 'none' ? 0 : head.framing === 'content-length' ? head.contentLength : undefined,
@@ -536,6 +536,7 @@ export class Connection {
       startMono: report ? performance.now() : 0,
     };
     req.body = body;
+    req.connection = this.endsNow(); // read from the socket once per connection
     this.current = ex;
     this.toTheirs(body.present ? Theirs.Body : Theirs.Done);
     this.toOurs(Ours.Handling);

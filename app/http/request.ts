@@ -3,12 +3,20 @@
  */
 
 import { Readable } from 'node:stream';
+import type { ConnectionEnds } from './connection.js';
 import type { RequestHead } from './parser.js';
 
 /** A request as handed to a route handler. */
 export interface Request extends RequestHead {
   /** The request content (RFC 9110 §6.4), already de-chunked. */
   readonly body: RequestBody;
+  /**
+   * The addresses of the connection it arrived on (the peer may be a proxy
+   * in front of the client): what a policy keyed by client needs, such as
+   * throttling failed logins. Set by the connection; absent only in
+   * requests a unit test builds by hand.
+   */
+  readonly connection?: ConnectionEnds;
 }
 
 /**

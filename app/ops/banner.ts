@@ -28,6 +28,10 @@ export interface BannerInfo {
   readonly qr?: boolean;
   /** HTTPS: the certificate's SHA-256 fingerprint and where it comes from; `undefined` for plain HTTP. */
   readonly tls?: { readonly fingerprint: string; readonly description: string } | undefined;
+  /** Writes are allowed (not `--read-only`); default true. */
+  readonly writable?: boolean;
+  /** Who must log in (`--auth`/`--auth-file`): everyone, or writers only (`--auth-writes`); `undefined`: nobody. */
+  readonly auth?: 'all' | 'writes';
 }
 
 /** Whether the banner's lines after the first reach a terminal (see {@link printBanner}). */
@@ -80,6 +84,19 @@ export function reachableUrls(port: number, bound: string, interfaces: Interface
   return [...local, ...loopback, ...lan];
 }
 
+/** True for an address only this machine can reach: 127.0.0.0/8, `::1`, and IPv4-mapped loopback. */
+export function isLoopback(address: string): boolean {
+  return address === '::1' || /^(::ffff:)?127\./i.test(address) || address.toLowerCase() === 'localhost';
+}
+
+/** What `/files/` offers: nothing, reading only, or uploads, and who must log in for what. */
+function filesLine(info: BannerInfo): string {
+  if (info.directory === undefined) return '  /files/ serves nothing (no --directory); uploads disabled';
+  const login = info.auth === 'all' ? '; every request needs a login' : info.auth === 'writes' ? '; uploads need a login' : '';
+  if (info.writable === false) return `  /files/ serves ${info.directory}; read-only (--read-only)${login}`;
+  return `  /files/ serves ${info.directory}; uploads enabled (POST, PUT, DELETE, MKCOL, MOVE)${login}`;
+}
+
 /** The banner: {@link listeningLine}, then the reachable URLs, what is served, and the processes. */
 export function bannerLines(info: BannerInfo, interfaces?: Interfaces): string[] {
   const urls = reachableUrls(info.port, info.address, interfaces, info.tls === undefined ? 'http' : 'https');
@@ -87,11 +104,10 @@ export function bannerLines(info: BannerInfo, interfaces?: Interfaces): string[]
   const lines = [listeningLine(info), '  reachable at:'];
   for (const [url, note] of urls) lines.push(`    ${url.padEnd(width)}  (${note})`);
   if (info.tls !== undefined) lines.push(`  TLS: ${info.tls.description}`, `       SHA-256 fingerprint ${info.tls.fingerprint}`);
-  lines.push(
-    info.directory !== undefined
-      ? `  /files/ serves ${info.directory}; uploads enabled (POST, PUT, DELETE)`
-      : '  /files/ serves nothing (no --directory); uploads disabled',
-  );
+  lines.push(filesLine(info));
+  if (info.directory !== undefined && info.writable !== false && info.auth === undefined && !isLoopback(info.address)) {
+    lines.push(`  warning: anyone on the network can change the files in ${info.directory} (no --auth); add --auth-file, --read-only, or --host 127.0.0.1`);
+  }
   lines.push(info.root !== undefined ? `  /       serves the site in ${info.root}` : '  /       answers 200 (no --root site)');
   if (info.qr === true && info.directory !== undefined) {
     const lan = urls.find(([url, note]) => note.startsWith('LAN') && !url.includes('['));
