@@ -8,9 +8,17 @@
 set -e
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 
-if [ ! -f "$here/node_modules/.package-lock.json" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-  echo "installing dependencies (npm ci)..." >&2
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
+# By the lockfile's content, not its time: a second checkout (a git worktree)
+# sharing this node_modules must not reinstall, and so empty, it.
+lock_sum=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
+if [ ! -f "$here/node_modules/.package-lock.json" ] || [ "$(cat "$here/node_modules/.installed-lock-sha256" 2>/dev/null)" != "$lock_sum" ]; then
+  if [ -f "$here/node_modules/.package-lock.json" ] && [ ! -f "$here/node_modules/.installed-lock-sha256" ] && [ ! "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+    : # installed before this check existed, and not older than the lockfile
+  else
+    echo "installing dependencies (npm ci)..." >&2
+    (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+  echo "$lock_sum" > "$here/node_modules/.installed-lock-sha256"
 fi
 
 stamp="$here/dist/.build-stamp"

@@ -35,7 +35,7 @@ export interface FilesOptions {
   readonly listings?: ListingCache;
   /** The server accepts writes (not `--read-only`): listings offer the file manager. Default true. */
   readonly writable?: boolean;
-  /** How clients reach the server (`https` with TLS): a MOVE's `Destination` must name it. Default `http`. */
+  /** How clients reach the server (`https` with TLS): a MOVE's `Destination` must name it, the QR code shows it. Default `http`. */
   readonly scheme?: 'http' | 'https';
 }
 
@@ -53,7 +53,7 @@ export function filesRoute(directory: string | undefined, options: FilesOptions 
     path: PREFIX,
     prefix: true,
     methods: {
-      GET: servedDirectory({ directory, prefix: PREFIX, dotfiles, cache, listings, writable: options.writable !== false }), // ap6 Return a file; HEAD too
+      GET: servedDirectory({ directory, prefix: PREFIX, dotfiles, cache, listings, writable: options.writable !== false, scheme: options.scheme }), // ap6 Return a file; HEAD too
       ...uploads, // qv8 Read request body; PUT, DELETE
       ...webdavHandlers(directory, { ...changes, scheme: options.scheme }, uploads.DELETE), // MKCOL, MOVE, DELETE of folders (issue 10)
     },

@@ -29,7 +29,8 @@
 
 import type { Request } from '../http/request.js';
 import type { HeaderFields, Response } from '../http/response.js';
-import { AddedFields, type Policy } from './security-headers.js';
+import type { Policy } from './policy.js';
+import { AddedFields } from './security-headers.js';
 
 /** Request fields the file manager page (and WebDAV clients) send that are not CORS-safelisted. */
 export const ALLOWED_REQUEST_HEADERS = [

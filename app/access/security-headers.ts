@@ -34,9 +34,7 @@ import { HttpError, isHttpError } from '../http/errors.js';
 import type { Request } from '../http/request.js';
 import type { HeaderFields, Response } from '../http/response.js';
 import type { RequestHandler } from '../http/router.js';
-
-/** A policy: wraps the handler it guards (see `app/main.ts` for the order). */
-export type Policy = (next: RequestHandler) => RequestHandler;
+import type { Policy } from './policy.js';
 
 /** `X-Content-Type-Options: nosniff`, sent with every response. */
 export const NOSNIFF: Readonly<HeaderFields> = Object.freeze({ 'X-Content-Type-Options': 'nosniff' });

@@ -43,6 +43,8 @@ export interface ListedFolder {
   readonly policy: ListingPolicy;
   /** The server accepts writes here: the page embeds the file manager script. */
   readonly writable: boolean;
+  /** How clients reach the server, for the QR code's URL; `http` when not given. */
+  readonly scheme?: 'http' | 'https';
 }
 
 /** What a listing's query component asks for. */
@@ -133,8 +135,8 @@ function pageModel(folder: ListedFolder, qr: boolean): PageModel {
  * can open for the folder (`ops/qr.ts` lanUrl); 404 when there is none, or
  * it is too long for a QR code.
  */
-function qrResponse(req: Request, encodedPath: string): Response {
-  const url = lanUrl(req.fields.get('host'), encodedPath);
+function qrResponse(req: Request, encodedPath: string, scheme: 'http' | 'https'): Response {
+  const url = lanUrl(req.fields.get('host'), encodedPath, undefined, scheme);
   let svg: string;
   try {
     if (url === undefined) return { status: 404 };
@@ -181,7 +183,7 @@ export async function listingResponse(req: Request, folder: ListedFolder, cache:
   const json = query.json || prefersJson(req.fields.get('accept'));
   const encodedPath = encodedFolderPath(folder.prefix, folder.segments);
   if (query.q !== '') return searchResponse(folder, encodedPath, query.q, json);
-  if (query.qr) return qrResponse(req, encodedPath);
+  if (query.qr) return qrResponse(req, encodedPath, folder.scheme ?? 'http');
   const coding = negotiateContentCoding(req.fields.get('accept-encoding'), SUPPORTED_CODINGS);
   if (coding === null) return notAcceptableResponse(SUPPORTED_CODINGS);
 

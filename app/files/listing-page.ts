@@ -66,6 +66,8 @@ tr.dir td.name a{font-weight:600}
 td.size,td.mtime,th.size,th.mtime{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}
 td.size,th.size{text-align:right}
 footer{color:var(--muted);font-size:.85rem;margin-top:12px}
+p.downloads{color:var(--muted);font-size:.85rem;margin:4px 0 0}
+p.downloads a{color:var(--link)}
 nav.pages{display:flex;flex-wrap:wrap;align-items:center;gap:8px 16px;margin:12px 0;font-size:.9rem}
 nav.pages a{color:var(--link)}
 nav.pages form{display:flex;gap:6px;align-items:center;margin:0}
@@ -148,7 +150,7 @@ function breadcrumb(m: PageModel, currentIsLink = false): string {
 function head(m: PageModel, titleText: string): string {
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
-    `<meta name="viewport" content="width=device-width,initial-scale=1"><title>${titleText}</title><style>${STYLE}</style></head>` +
+    `<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,"><title>${titleText}</title><style>${STYLE}</style></head>` +
     `<body data-writable="${m.writable}" data-path="${escapeHtml(encodedFolderPath(m.prefix, m.segments))}"><main>`
   );
 }
@@ -260,6 +262,7 @@ export function renderListingPage(m: PageModel, order: ListingOrder, rows: reado
     parent +
     body +
     `</tbody></table>${nav}<footer>${count(p.folders)} folder${p.folders === 1 ? '' : 's'}, ${count(files)} file${files === 1 ? '' : 's'}${range}</footer>` +
+    '<p class="downloads">Download this folder as <a href="?zip" download>zip</a> or <a href="?tar" download>tar</a></p>' +
     tail(m, m.writable)
   );
 }

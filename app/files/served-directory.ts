@@ -46,6 +46,8 @@ export interface ServedDirectoryOptions {
   readonly listings: ListingCache;
   /** Writes are accepted here: listings embed the file manager script. Default false (the `--root` site). */
   readonly writable?: boolean;
+  /** How clients reach the server (`https` with TLS), for the listing's QR code; default `http`. */
+  readonly scheme?: 'http' | 'https';
 }
 
 const NOT_FOUND: Response = Object.freeze({ status: 404 });
@@ -129,7 +131,7 @@ export function servedDirectory(options: ServedDirectoryOptions): RequestHandler
       if (index.stats.isFile()) return serveOpened(req, key, index, indexPath, 'index.html', foldersOf(segments, segments.length));
       closeFd(index.fd);
     }
-    return listingResponse(req, { dir, prefix, segments, policy: { isHidden, isInside: inside }, writable }, listings);
+    return listingResponse(req, { dir, prefix, segments, policy: { isHidden, isInside: inside }, writable, scheme: options.scheme }, listings);
   };
 
   /** The full lookup: decode, open, check, answer (and fill the cache). */

@@ -8,6 +8,7 @@ import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser';
 import { ROOT, type RunningServer, startServer } from '../helpers/server';
 import { tempDir } from './support';
+import { watchProblems } from '../helpers/chromium-page';
 
 const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
 const FILES = 2500;
@@ -64,11 +65,7 @@ test('on a phone without JavaScript, a paged listing fits the width and its Next
 test('with JavaScript, in dark mode on a phone: the script runs under the CSP, sort links, search and the QR code work, nothing overflows', async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 720 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' });
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
+  const problems = watchProblems(page);
   await page.goto(`${base}/files/many/`);
   // The file manager script ran (its filter box is there) and the CSP blocked nothing.
   await page.locator('label.filter').waitFor();

@@ -300,3 +300,15 @@ test('a file that grows shows at its new place in size order within a second', a
     fs.utimesSync(f, new Date(mtimeOf(0)), new Date(mtimeOf(0)));
   }
 });
+
+test('the page links the folder as a zip and as a tar (no script needed), and those links download it', async () => {
+  const html = (await send(server.port, '/files/a%20b/')).body.toString();
+  const links = /<p class="downloads">.*?<\/p>/.exec(html)![0];
+  const hrefs = [...links.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!);
+  expect(hrefs).toEqual(['?zip', '?tar']);
+  for (const [href, type] of [['?zip', 'application/zip'], ['?tar', 'application/x-tar']] as const) {
+    const res = await send(server.port, new URL(href, 'http://x/files/a%20b/').pathname + href);
+    expect([href, res.status, res.header('Content-Type')]).toEqual([href, 200, type]);
+    expect(res.header('Content-Disposition')).toContain('attachment; filename="a b.');
+  }
+});

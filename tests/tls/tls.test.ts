@@ -61,6 +61,20 @@ describe('curl over HTTPS', () => {
     expect(server.stderr()).toContain(`SHA-256 fingerprint ${a.fingerprint}`);
   });
 
+  test('the file server knows it is https: a MOVE to an https:// Destination on this server works, the QR code shows https', async () => {
+    writeFileSync(path.join(files, 'before.txt'), 'moved over TLS');
+    server = await startTls([...withCert(a), '--directory', files]);
+    const origin = `https://localhost:${server.tlsPort}`;
+    const moved = await curl(a.cert, ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'MOVE', '-H', `Destination: ${origin}/files/after.txt`, `${origin}/files/before.txt`]);
+    expect(moved.stdout.toString()).toBe('201');
+    expect(readFileSync(path.join(files, 'after.txt'), 'utf8')).toBe('moved over TLS');
+    // The same Destination in http:// names another server (RFC 4918 §9.9.4: 502).
+    const other = await curl(a.cert, ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'MOVE', '-H', `Destination: http://localhost:${server.tlsPort}/files/x.txt`, `${origin}/files/after.txt`]);
+    expect(other.stdout.toString()).toBe('502');
+    const qr = await curl(a.cert, ['-s', '-H', 'Host: 192.0.2.7:8443', `${origin}/files/?qr`]);
+    expect(qr.stdout.toString()).toContain('<title>https://192.0.2.7:8443/files/</title>');
+  });
+
   test('ranges: one range is 206 with the exact slice; several are multipart/byteranges', async () => {
     const content = randomBytes(100_000);
     writeFileSync(path.join(files, 'r.bin'), content);
