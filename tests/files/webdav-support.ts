@@ -4,7 +4,6 @@
  */
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { curl } from './support';
 
 /** What curl got: the status code, the body, and the response's header fields (lower-case names). */
@@ -38,20 +37,7 @@ export async function dav(method: string, url: string, headers: Record<string, s
 }
 
 /** Every path under `dir`, relative, sorted; folders end in `/`; symlinks are not followed. */
-export function tree(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-      const r = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) {
-        out.push(`${r}/`);
-        walk(r);
-      } else out.push(r);
-    }
-  };
-  walk('');
-  return out.sort();
-}
+export { tree } from '../uploads/helpers';
 
 /** The text of `file`, or `null` when nothing has that name. */
 export function read(file: string): string | null {
