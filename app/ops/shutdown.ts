@@ -71,6 +71,11 @@ export function installShutdown(http: HttpServer, options: ShutdownOptions): Shu
       force(`${name} again`, FORCED_STATUS[name] ?? 1);
       return;
     }
+    if (!http.server.listening && http.connections.size === 0) {
+      // Not serving yet (a worker told to stop while its siblings failed to start): nothing to drain or announce.
+      void finish(0);
+      return;
+    }
     phase = 'draining';
     const busy = [...http.connections].filter((c) => c.inFlight !== null);
     const what = busy.slice(0, 5).map((c) => `${c.inFlight!.method} ${printable(c.inFlight!.target)} from ${c.peer}`);
