@@ -160,16 +160,17 @@ export interface AccessLogOptions {
 
 /**
  * Creates the log file if it is missing and, for CSV, writes the header
- * row into an empty one. The primary of `--workers` calls it before its
- * workers open the file, and again on SIGHUP before they reopen it.
+ * row into an empty one (unless `header` is false: a worker, whose primary
+ * writes it). The one place a header row is written to a file: at open, on
+ * SIGHUP, and by the primary of `--workers` before its workers open the file.
  * Nothing happens for stdout (`-` or empty).
  * @throws Error when the file cannot be opened for appending.
  */
-export function prepareLogFile(destination: string, format: LogFormat): void {
+export function prepareLogFile(destination: string, format: LogFormat, header = true): void {
   if (destination === '' || destination === '-') return;
   const fd = fs.openSync(destination, 'a');
   try {
-    if (format === 'csv' && fs.fstatSync(fd).size === 0) fs.writeSync(fd, CSV_HEADER);
+    if (header && format === 'csv' && fs.fstatSync(fd).size === 0) fs.writeSync(fd, CSV_HEADER);
   } finally {
     fs.closeSync(fd);
   }
@@ -204,7 +205,6 @@ export class AccessLog {
     this.out.write(bytes as unknown as string); // buffer mode: the typings only name strings
   };
   private readonly file: string | null;
-  private readonly client: ClientResolver;
   /** Receives each exchange: pass it to `createHttpServer`. */
   readonly record: ExchangeReporter;
 
@@ -212,13 +212,13 @@ export class AccessLog {
   constructor(private readonly options: AccessLogOptions) {
     const toStdout = options.destination === '' || options.destination === '-';
     this.file = toStdout ? null : options.destination;
-    if (this.file !== null) fs.closeSync(fs.openSync(this.file, 'a')); // fail now, with the reason, not later
-    const header = options.format === 'csv' && options.headerByOtherProcess !== true && (this.file === null || fs.statSync(this.file).size === 0);
+    // Opening it now fails now, with the reason; a CSV file starts with its header row (one place writes it).
+    if (this.file !== null) prepareLogFile(this.file, options.format, options.headerByOtherProcess !== true);
     this.out = new SonicBoom({ dest: this.file ?? 1, append: true, contentMode: 'buffer', sync: this.file !== null });
     this.out.on('error', (err: Error) => process.stderr.write(`warning: access log: ${err.message}\n`));
-    if (header) this.append(CSV_HEADER);
+    if (this.file === null && options.format === 'csv') this.append(CSV_HEADER);
     const format = options.format;
-    const client = (this.client = options.client ?? peerClient);
+    const client = options.client ?? peerClient;
     this.record = (rec) => this.append(formatExchange(format, rec, client(rec)));
     setInterval(this.push, GATHER_MS).unref();
   }
@@ -236,17 +236,11 @@ export class AccessLog {
   reopen(): void {
     if (this.file === null) return;
     this.push(); // lines of before the signal go to the old file
+    // Synchronous mode: the new file exists, with a CSV header row, before the next line is appended.
+    prepareLogFile(this.file, this.options.format, this.options.headerByOtherProcess !== true);
     this.out.reopen();
-    if (this.options.format === 'csv' && this.options.headerByOtherProcess !== true) {
-      let size = 0;
-      try {
-        size = fs.statSync(this.file).size;
-      } catch {
-        // not created yet: sonic-boom opens it asynchronously, empty
-      }
-      if (size === 0) this.append(CSV_HEADER);
-    }
   }
+
 
   /** Writes out what is buffered; resolves when it is written. */
   flush(): Promise<void> {
